@@ -1,0 +1,38 @@
+/**
+ * MQTT integration settings as the actor needs them. The password is plaintext here because the
+ * actor must log in; it is encrypted at rest and never leaves the process in a response or a log.
+ */
+export type DiscoveryMode = "entity" | "device";
+
+export interface MqttSettings {
+  enabled: boolean;
+  broker_host: string;
+  broker_port: number;
+  username: string | null;
+  password: string | null;
+  use_tls: boolean;
+  tls_ca_file: string | null;
+  tls_cert_file: string | null;
+  tls_key_file: string | null;
+  tls_reject_unauthorized: boolean;
+  topic_prefix: string;
+  discovery_prefix: string;
+  discovery_enabled: boolean;
+  discovery_mode: DiscoveryMode;
+  qos: 0 | 1 | 2;
+  retain_messages: boolean;
+  /** Applies to event messages only: retained discovery and state never expire. */
+  message_expiry_seconds: number;
+  /** Empty string means `${topic_prefix}/status`. */
+  availability_topic: string;
+  birth_message: string;
+  will_message: string;
+  /** Home Assistant's own birth topic, `homeassistant/status` by default. */
+  ha_status_topic: string;
+  /** Upper bound of the random delay before republishing after Home Assistant's birth. */
+  ha_birth_delay_max_ms: number;
+}
+
+export function effectiveAvailabilityTopic(s: Pick<MqttSettings, "availability_topic" | "topic_prefix">): string {
+  return s.availability_topic.trim() !== "" ? s.availability_topic : `${s.topic_prefix}/status`;
+}
