@@ -1,0 +1,1070 @@
+/**
+ * The MQTT actor: owns the one MQTT.js client, the desired retained state and the discovery loop.
+ * Runs in a worker thread in production (workers/mqtt-worker.ts) but depends on nothing
+ * worker-specific, so benchmarks and tests run it inline.
+ *
+ * Why the original bug (P14-1.1) cannot exist here: MQTT.js callbacks never do work. The `connect`
+ * handler only records the new connection generation and posts a `reconcile` job to a
+ * single-consumer mailbox (DiscoveryLoop). The consumer runs one job at a time, coalesces posts,
+ * and abandons a job as soon as its generation goes stale. There is no second event loop to start,
+ * no blocking call, and every promise is handled.
+ */
+import { randomBytes } from "node:crypto";
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from "node:perf_hooks";
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import pino, { type Logger } from "pino";
+import type { Camera } from "../domain/camera.js";
+import {
+  allCameraDiscoveryTopics,
+  discoveryContextFrom,
+  renderCameraDiscovery,
+  type DiscoveryContext,
+  type RetainedMessage,
+} from "../ha/discovery.js";
+import { discoverySubscriptions } from "../ha/ownership.js";
+import { planDiscovery } from "../ha/reconcile-plan.js";
+import { cameraStateTopics, testMessageTopic } from "../ha/topics.js";
+import { Backoff } from "./backoff.js";
+import { brokerKey, brokerUrl, buildClientOptions, buildTestClientOptions, connectionChanged, type FileReader } from "./client-options.js";
+import type {
+  ActionResult,
+  ActorInit,
+  ActorListener,
+  ActorOptions,
+  ConnectionTestParams,
+  ConnectionTestResult,
+  DeliveryResult,
+  MqttActorApi,
+  MqttConnectionState,
+  MqttProtocol,
+  MqttStatus,
+  OutboundMessage,
+  ReconcileReport,
+  StateMessage,
+  WorkerHealth,
+} from "./contract.js";
+import { DiscoveryLoop, StaleJobError, type JobOutcome } from "./discovery-loop.js";
+import { RenderPool } from "./render-pool.js";
+import { effectiveAvailabilityTopic, type MqttSettings } from "./settings.js";
+
+export const DEFAULT_ACTOR_OPTIONS: ActorOptions = {
+  reconnect_min_ms: 1000,
+  reconnect_max_ms: 60_000,
+  connect_timeout_ms: 10_000,
+  retained_collect_ms: 2000,
+  render_pool_threshold: 1000,
+  render_pool_threads: 2,
+};
+
+/** CONNACK codes: v3.1.1 return codes and v5 reason codes. */
+const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
+const NOT_AUTHORIZED = new Set([4, 5, 134, 135]);
+/** Publishes in flight when the broker announces no receive maximum (3.1.1). */
+const DEFAULT_WINDOW = 256;
+
+export class NotConnectedError extends Error {
+  constructor(message = "not connected") {
+    super(message);
+    this.name = "NotConnectedError";
+  }
+}
+
+type ReconcileReason = ReconcileReport["reason"];
+type Job =
+  | { kind: "reconcile"; reason: ReconcileReason; generation: number }
+  | { kind: "cameras"; generation: number };
+
+/** FIFO counting semaphore; `fail` rejects every waiter (connection gone). */
+class Window {
+  private free: number;
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private failed: Error | null = null;
+  constructor(size: number) {
+    this.free = size;
+  }
+  acquire(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.free > 0 && this.waiters.length === 0) {
+      this.free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next.resolve();
+    else this.free += 1;
+  }
+  fail(err: Error): void {
+    this.failed = err;
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+  get waiting(): number {
+    return this.waiters.length;
+  }
+}
+
+/** One MQTT.js client and everything tied to its lifetime. */
+interface Conn {
+  id: number;
+  client: MqttClient;
+  protocol: MqttProtocol;
+  settings: MqttSettings;
+  /** Connection generation, set when CONNACK arrives; null until then. */
+  generation: number | null;
+  closed: boolean;
+  /** Set by teardown: the close that follows is ours and schedules nothing. */
+  retired: boolean;
+  fallback: boolean;
+  authFailed: boolean;
+  closedPromise: Promise<never>;
+  markClosed: (err: Error) => void;
+  window: Window | null;
+  haStatusTopic: string | null;
+  collector: ((topic: string, payload: Buffer, packet: IPublishPacket) => void) | null;
+  watchdog: NodeJS.Timeout | null;
+}
+
+export interface MqttActorDeps {
+  logger?: Logger;
+  random?: () => number;
+  readFile?: FileReader;
+}
+
+function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class MqttActor implements MqttActorApi {
+  private readonly log: Logger;
+  private readonly random: () => number;
+  private readonly readFile: FileReader | undefined;
+
+  private settings: MqttSettings | null = null;
+  private options: ActorOptions = { ...DEFAULT_ACTOR_OPTIONS };
+  private appVersion = "0.0.0";
+  private instanceId = "default";
+  private listener: ActorListener | null = null;
+
+  private readonly cameras = new Map<string, Camera>();
+  /** Retained camera state (status, last_event, counts, activity ...): topic -> payload. */
+  private readonly stateMap = new Map<string, string>();
+  /** Cameras whose configs changed since the last flush. */
+  private readonly dirtyCameras = new Set<string>();
+  /** Retained topics to clear (removed/disabled cameras, old prefixes) at the next flush. */
+  private readonly pendingClears = new Map<string, number>();
+  private clearSeq = 0;
+
+  private state: MqttConnectionState = "disabled";
+  private conn: Conn | null = null;
+  private connSeq = 0;
+  private generation = 0;
+  private lifecycle: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private nextRetryAt: number | null = null;
+  private birthTimer: NodeJS.Timeout | null = null;
+  private backoff: Backoff;
+  private readonly protocolFallback = new Map<string, MqttProtocol>();
+  private stopped = false;
+  private started = false;
+
+  private connectedSince: string | null = null;
+  private lastConnectedAt: string | null = null;
+  private lastProtocol: MqttProtocol | null = null;
+  private lastError: string | null = null;
+  private connects = 0;
+  private published = 0;
+  private failures = 0;
+  private inFlight = 0;
+  private reconcilesCompleted = 0;
+  private reconcilesAbandoned = 0;
+  private lastReconcile: ReconcileReport | null = null;
+  private activeJobs = 0;
+
+  /** Test and benchmark introspection (not part of the cross-thread contract). */
+  maxConcurrentJobs = 0;
+  readonly reports: ReconcileReport[] = [];
+  connectAttempts = 0;
+  /** Test hook: awaited inside a reconcile after collecting retained configs. */
+  testHooks: { afterCollect?: (generation: number) => Promise<void> } = {};
+
+  private readonly loop: DiscoveryLoop<Job>;
+  private readonly pool: RenderPool;
+  private readonly eld: IntervalHistogram;
+
+  constructor(deps: MqttActorDeps = {}) {
+    this.log = (deps.logger ?? pino({ level: process.env.ARGUS_MQTT_LOG_LEVEL ?? "info" }, pino.destination(2))).child({
+      component: "mqtt-actor",
+    });
+    this.random = deps.random ?? Math.random;
+    this.readFile = deps.readFile;
+    this.backoff = new Backoff({ min_ms: this.options.reconnect_min_ms, max_ms: this.options.reconnect_max_ms, random: this.random });
+    this.pool = new RenderPool({ threshold: this.options.render_pool_threshold, threads: this.options.render_pool_threads });
+    this.eld = monitorEventLoopDelay({ resolution: 10 });
+    this.eld.enable();
+    this.loop = new DiscoveryLoop<Job>({
+      run: (job) => this.runJob(job),
+      isStale: (job) => this.isStale(job.generation),
+      merge: (waiting, next) => {
+        if (waiting.kind === "reconcile" && next.kind === "reconcile") {
+          // A newer generation wins; "connect" is the most complete reason to report.
+          const reason = waiting.reason === "connect" || next.reason === "connect" ? "connect" : next.reason;
+          return { kind: "reconcile", reason, generation: Math.max(waiting.generation, next.generation) };
+        }
+        return next.generation >= waiting.generation ? next : waiting;
+      },
+      onAbandon: (job) => {
+        if (job.kind === "reconcile") this.reconcilesAbandoned += 1;
+        this.log.debug({ job: job.kind, generation: job.generation }, "job abandoned: connection generation changed");
+      },
+      onError: (job, err) => {
+        this.failures += 1;
+        this.lastError = `${job.kind} failed: ${this.describe(err)}`;
+        this.log.error({ job: job.kind, generation: job.generation, err: this.describe(err) }, "mqtt job failed");
+      },
+      onSettled: () => this.notify(),
+    });
+  }
+
+  // ------------------------------------------------------------------ contract
+
+  async start(init: ActorInit, listener: ActorListener): Promise<void> {
+    this.listener = listener ?? null;
+    this.appVersion = init.app_version;
+    this.instanceId = init.instance_id;
+    this.options = { ...DEFAULT_ACTOR_OPTIONS, ...(init.options ?? {}) };
+    this.backoff = new Backoff({ min_ms: this.options.reconnect_min_ms, max_ms: this.options.reconnect_max_ms, random: this.random });
+    this.pool.configure({ threshold: this.options.render_pool_threshold, threads: this.options.render_pool_threads });
+    this.cameras.clear();
+    for (const c of init.cameras) this.cameras.set(c.id, c);
+    this.stateMap.clear();
+    for (const m of init.state) this.remember(m.topic, m.payload);
+    this.settings = init.settings;
+    this.started = true;
+    this.stopped = false;
+    this.log.info({ broker: this.brokerLabel(), cameras: this.cameras.size }, "mqtt actor starting");
+    this.restartConnection();
+  }
+
+  async updateSettings(settings: MqttSettings): Promise<void> {
+    const old = this.settings;
+    this.settings = settings;
+    if (!this.started || this.stopped) return;
+    if (!old || connectionChanged(old, settings)) {
+      const conn = this.liveConn();
+      if (conn && old) {
+        // Leave no stale retained "online" behind on an availability topic we stop using.
+        const oldAvail = effectiveAvailabilityTopic(old);
+        if (oldAvail !== effectiveAvailabilityTopic(settings)) {
+          await this.publishQuiet(conn, [{ topic: oldAvail, payload: "" }], 1, true);
+        }
+      }
+      this.noteOldPrefixes(old, settings);
+      this.restartConnection();
+      return;
+    }
+    this.noteOldPrefixes(old, settings);
+    const conn = this.liveConn();
+    if (conn && conn.haStatusTopic !== null && conn.haStatusTopic !== settings.ha_status_topic) {
+      const oldTopic = conn.haStatusTopic;
+      conn.haStatusTopic = null;
+      conn.client.unsubscribe(oldTopic, () => undefined);
+    }
+    this.postReconcile("settings");
+  }
+
+  async upsertCamera(camera: Camera): Promise<void> {
+    this.cameras.set(camera.id, camera);
+    const s = this.settings;
+    if (s) {
+      if (camera.is_enabled) {
+        for (const t of allCameraDiscoveryTopics(camera.id, s.discovery_prefix)) this.pendingClears.delete(t);
+      } else {
+        for (const t of allCameraDiscoveryTopics(camera.id, s.discovery_prefix)) this.addClear(t);
+      }
+    }
+    this.dirtyCameras.add(camera.id);
+    await this.flushCameras();
+  }
+
+  async removeCamera(cameraId: string): Promise<void> {
+    this.cameras.delete(cameraId);
+    this.dirtyCameras.delete(cameraId);
+    const s = this.settings;
+    if (s) {
+      for (const t of allCameraDiscoveryTopics(cameraId, s.discovery_prefix)) this.addClear(t);
+      for (const t of Object.values(cameraStateTopics(s.topic_prefix, cameraId))) {
+        this.stateMap.delete(t);
+        this.addClear(t);
+      }
+    }
+    await this.flushCameras();
+  }
+
+  async publishState(messages: StateMessage[]): Promise<void> {
+    for (const m of messages) this.remember(m.topic, m.payload);
+    const conn = this.liveConn();
+    if (!conn || messages.length === 0) return;
+    await this.publishQuiet(conn, messages, 1, true);
+  }
+
+  async deliver(messages: OutboundMessage[]): Promise<DeliveryResult> {
+    for (const m of messages) if (m.remember) this.remember(m.topic, m.payload);
+    const conn = this.liveConn();
+    if (!conn) return { delivered: [], error: "not connected" };
+    // Pipelined in order; each result is handled at once so nothing is left unobserved.
+    const results = messages.map((m) => {
+      const expiry = !m.retain && conn.protocol === "5.0" && m.expiry_seconds !== null && m.expiry_seconds > 0 ? m.expiry_seconds : null;
+      return this.publishOne(conn, m.topic, m.payload, m.qos, m.retain, expiry).then(
+        () => null,
+        (e: unknown) => this.describe(e),
+      );
+    });
+    const delivered: number[] = [];
+    let error: string | null = null;
+    for (let i = 0; i < messages.length; i++) {
+      const err = await results[i]!;
+      if (err !== null) {
+        error = err;
+        break;
+      }
+      delivered.push(messages[i]!.id);
+    }
+    await Promise.all(results);
+    return { delivered, error };
+  }
+
+  async publishDiscovery(): Promise<ActionResult<{ cameras_published: number }>> {
+    const s = this.settings;
+    if (!s || !s.enabled) return { ok: false, reason: "disabled", message: "MQTT integration is disabled" };
+    if (!this.liveConn()) return { ok: false, reason: "not_connected", message: "MQTT broker is not connected" };
+    if (!s.discovery_enabled) return { ok: false, reason: "discovery_disabled", message: "Home Assistant discovery is disabled" };
+    const outcome = await this.postReconcile("manual");
+    if (outcome !== "completed") {
+      return { ok: false, reason: "not_connected", message: `Discovery was not published (${outcome}): connection lost` };
+    }
+    const count = [...this.cameras.values()].filter((c) => c.is_enabled).length;
+    return { ok: true, cameras_published: count };
+  }
+
+  async publishTestMessage(): Promise<ActionResult<{ topic: string }>> {
+    const s = this.settings;
+    if (!s || !s.enabled) return { ok: false, reason: "disabled", message: "MQTT integration is disabled" };
+    const conn = this.liveConn();
+    if (!conn) return { ok: false, reason: "not_connected", message: "MQTT broker is not connected" };
+    const topic = testMessageTopic(s.topic_prefix);
+    const payload = JSON.stringify({
+      event_type: "test",
+      message: "Test message from argus-bridge",
+      timestamp: new Date().toISOString(),
+      source: "argus-bridge",
+    });
+    try {
+      await this.publishOne(conn, topic, payload, 1, false, null);
+    } catch (e) {
+      return { ok: false, reason: "not_connected", message: `Test message not delivered: ${this.describe(e)}` };
+    }
+    return { ok: true, topic };
+  }
+
+  async testConnection(params: ConnectionTestParams): Promise<ConnectionTestResult> {
+    const timeout = params.timeout_ms ?? 5000;
+    const url = brokerUrl({ broker_host: params.broker_host, broker_port: params.broker_port, use_tls: params.use_tls });
+    const scrub = (msg: string) => (params.password ? msg.split(params.password).join("****") : msg);
+    let protocol: MqttProtocol = "5.0";
+    for (;;) {
+      let opts: IClientOptions;
+      try {
+        const nonce = randomBytes(4).toString("hex");
+        opts = buildTestClientOptions(params, { instance_id: this.instanceId, protocol, timeout_ms: timeout, nonce }, this.readFile);
+      } catch (e) {
+        return { success: false, message: scrub(`Invalid connection parameters: ${this.describe(e)}`), protocol: null };
+      }
+      const r = await oneShotConnect(opts, timeout);
+      if (r.ok) return { success: true, message: `Connected to ${url} using MQTT ${protocol}`, protocol };
+      if (protocol === "5.0" && r.code !== null && UNSUPPORTED_PROTOCOL.has(r.code)) {
+        protocol = "3.1.1";
+        continue;
+      }
+      let message: string;
+      if (r.code !== null && NOT_AUTHORIZED.has(r.code)) message = `Broker ${url} refused the credentials (not authorized)`;
+      else if (r.timedOut) message = `Timed out after ${timeout} ms connecting to ${url}`;
+      else message = `Could not connect to ${url}: ${r.error ?? "connection closed"}`;
+      return { success: false, message: scrub(message), protocol: null };
+    }
+  }
+
+  async status(): Promise<MqttStatus> {
+    return this.buildStatus();
+  }
+
+  async health(): Promise<WorkerHealth> {
+    return this.buildHealth();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearTimers();
+    this.loop.close();
+    const conn = this.liveConn();
+    if (conn && this.settings) {
+      // The broker only sends the will on an unexpected drop: say "offline" ourselves.
+      await this.publishQuiet(conn, [{ topic: effectiveAvailabilityTopic(this.settings), payload: this.settings.will_message }], 1, true);
+    }
+    await this.enqueueLifecycle(() => this.teardown());
+    this.setState("stopped");
+    await this.pool.close();
+    this.eld.disable();
+    this.log.info("mqtt actor stopped");
+  }
+
+  // ------------------------------------------------------------------ test/bench helpers
+
+  /** Resolves when the mailbox is empty and no job runs. */
+  whenIdle(): Promise<void> {
+    return this.loop.idle();
+  }
+
+  /** Simulates a network drop: destroys the socket without a DISCONNECT (the will fires). */
+  dropConnection(): void {
+    const c = this.conn;
+    if (c && !c.closed) c.client.stream?.destroy();
+  }
+
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  get clientCount(): number {
+    return this.conn && !this.conn.closed ? 1 : 0;
+  }
+
+  // ------------------------------------------------------------------ connection lifecycle
+
+  private enqueueLifecycle(fn: () => Promise<void>): Promise<void> {
+    const next = this.lifecycle.then(fn).catch((e: unknown) => {
+      this.log.error({ err: this.describe(e) }, "mqtt lifecycle step failed");
+    });
+    this.lifecycle = next;
+    return next;
+  }
+
+  /** Ends any client and connects anew (or goes to "disabled"). Never throws. */
+  private restartConnection(): void {
+    this.clearRetry();
+    this.backoff.reset();
+    void this.enqueueLifecycle(async () => {
+      await this.teardown();
+      const s = this.settings;
+      if (this.stopped) return;
+      if (!s || !s.enabled || s.broker_host.trim() === "") {
+        this.setState("disabled");
+        return;
+      }
+      this.attemptNow("connecting");
+    });
+  }
+
+  private attemptNow(state: MqttConnectionState): void {
+    void this.enqueueLifecycle(async () => {
+      await this.teardown();
+      if (this.stopped) return;
+      this.openClient(state);
+    });
+  }
+
+  private openClient(state: MqttConnectionState): void {
+    const s = this.settings;
+    if (!s || !s.enabled) return;
+    const protocol = this.protocolFallback.get(brokerKey(s)) ?? "5.0";
+    let opts: IClientOptions;
+    try {
+      opts = buildClientOptions(s, { instance_id: this.instanceId, protocol, connect_timeout_ms: this.options.connect_timeout_ms }, this.readFile);
+    } catch (e) {
+      this.lastError = `cannot build client options: ${this.describe(e)}`;
+      this.scheduleRetry("reconnecting");
+      return;
+    }
+    this.connectAttempts += 1;
+    this.setState(state === "not_authorized" ? "not_authorized" : state);
+    const client = mqtt.connect(opts);
+    let markClosed!: (err: Error) => void;
+    const closedPromise = new Promise<never>((_, reject) => {
+      markClosed = reject;
+    });
+    closedPromise.catch(() => undefined);
+    const conn: Conn = {
+      id: ++this.connSeq,
+      client,
+      protocol,
+      settings: s,
+      generation: null,
+      closed: false,
+      retired: false,
+      fallback: false,
+      authFailed: false,
+      closedPromise,
+      markClosed,
+      window: null,
+      haStatusTopic: null,
+      collector: null,
+      watchdog: null,
+    };
+    this.conn = conn;
+    // Bounded connect: MQTT.js has connectTimeout, this catches anything that slips past it.
+    conn.watchdog = setTimeout(() => {
+      if (conn.generation === null && !conn.closed) {
+        this.lastError = `connect timed out after ${this.options.connect_timeout_ms} ms`;
+        client.end(true);
+        this.onClose(conn);
+      }
+    }, this.options.connect_timeout_ms + 2000);
+    client.on("connect", () => this.onConnect(conn));
+    client.on("error", (err) => this.onClientError(conn, err));
+    client.on("close", () => this.onClose(conn));
+    client.on("disconnect", (packet) => {
+      if (conn === this.conn) this.lastError = `broker sent DISCONNECT (reason ${packet.reasonCode ?? 0})`;
+    });
+    client.on("message", (topic, payload, packet) => this.onMessage(conn, topic, payload, packet));
+  }
+
+  /** The MQTT.js connect handler: bookkeeping and one post to the mailbox, nothing else. */
+  private onConnect(conn: Conn): void {
+    if (conn !== this.conn || conn.closed || conn.retired) return;
+    if (conn.watchdog) clearTimeout(conn.watchdog);
+    this.generation += 1;
+    conn.generation = this.generation;
+    const receiveMax = conn.protocol === "5.0" ? conn.client.serverProperties?.receiveMaximum : undefined;
+    conn.window = new Window(Math.max(1, Math.min(receiveMax ?? DEFAULT_WINDOW, 1024)));
+    this.connects += 1;
+    this.connectedSince = new Date().toISOString();
+    this.lastConnectedAt = this.connectedSince;
+    this.lastProtocol = conn.protocol;
+    this.lastError = null;
+    this.backoff.reset();
+    this.nextRetryAt = null;
+    this.setState("connected");
+    this.log.info({ broker: this.brokerLabel(), protocol: conn.protocol, generation: conn.generation }, "mqtt connected");
+    void this.postReconcile("connect", conn.generation);
+  }
+
+  private onClientError(conn: Conn, err: Error & { code?: unknown }): void {
+    if (conn !== this.conn || conn.retired) return;
+    const code = typeof err.code === "number" ? err.code : null;
+    if (code !== null && UNSUPPORTED_PROTOCOL.has(code) && conn.protocol === "5.0") {
+      this.protocolFallback.set(brokerKey(conn.settings), "3.1.1");
+      conn.fallback = true;
+      this.lastError = "broker refused MQTT 5; using MQTT 3.1.1";
+      this.log.warn({ broker: this.brokerLabel() }, "broker refused MQTT 5, falling back to 3.1.1");
+      return;
+    }
+    if (code !== null && NOT_AUTHORIZED.has(code)) {
+      conn.authFailed = true;
+      this.lastError = `not authorized: the broker refused the credentials (code ${code})`;
+      this.log.warn({ broker: this.brokerLabel(), code }, "mqtt not authorized");
+      return;
+    }
+    this.lastError = this.scrub(err.message);
+    this.log.warn({ broker: this.brokerLabel(), err: this.lastError }, "mqtt client error");
+  }
+
+  private onClose(conn: Conn): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    if (conn.watchdog) clearTimeout(conn.watchdog);
+    const err = new StaleJobError("connection closed");
+    conn.markClosed(err);
+    conn.window?.fail(err);
+    conn.collector = null;
+    if (conn !== this.conn || conn.retired || this.stopped) return;
+    const wasConnected = conn.generation !== null;
+    this.connectedSince = null;
+    if (wasConnected) this.log.warn({ broker: this.brokerLabel(), generation: conn.generation }, "mqtt connection lost, reconnecting");
+    // Make sure MQTT.js holds nothing (timers, sockets) for this client any more.
+    conn.client.end(true);
+    if (conn.fallback) {
+      this.attemptNow("connecting");
+      return;
+    }
+    this.scheduleRetry(conn.authFailed ? "not_authorized" : "reconnecting");
+  }
+
+  private scheduleRetry(state: MqttConnectionState): void {
+    if (this.stopped) return;
+    this.clearRetry();
+    const delay = this.backoff.next();
+    this.nextRetryAt = Date.now() + delay;
+    this.setState(state);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.nextRetryAt = null;
+      this.attemptNow(state === "not_authorized" ? "not_authorized" : "reconnecting");
+    }, delay);
+  }
+
+  /** Ends the current client fully before anything else may create one. Its close schedules nothing. */
+  private async teardown(): Promise<void> {
+    const conn = this.conn;
+    if (!conn) return;
+    conn.retired = true;
+    if (conn.watchdog) clearTimeout(conn.watchdog);
+    // Graceful when connected (DISCONNECT: the broker drops the will), forced otherwise; bounded.
+    await endClient(conn.client, conn.closed || !conn.client.connected);
+    this.onClose(conn);
+    if (this.conn === conn) this.conn = null;
+    this.connectedSince = null;
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.nextRetryAt = null;
+  }
+
+  private clearTimers(): void {
+    this.clearRetry();
+    if (this.birthTimer) clearTimeout(this.birthTimer);
+    this.birthTimer = null;
+  }
+
+  // ------------------------------------------------------------------ messages in
+
+  private onMessage(conn: Conn, topic: string, payload: Buffer, packet: IPublishPacket): void {
+    try {
+      if (conn !== this.conn || conn.closed) return;
+      if (conn.collector) conn.collector(topic, payload, packet);
+      const s = this.settings;
+      // A retained copy is history, not a birth: only a live "online" means HA (re)started.
+      if (s && topic === s.ha_status_topic && !packet.retain && payload.toString() === "online") this.scheduleBirthReconcile();
+    } catch (e) {
+      this.log.error({ err: this.describe(e) }, "mqtt message handler failed");
+    }
+  }
+
+  private scheduleBirthReconcile(): void {
+    if (this.birthTimer || !this.settings) return;
+    const delay = Math.floor(this.random() * Math.max(0, this.settings.ha_birth_delay_max_ms));
+    this.log.info({ delay_ms: delay }, "home assistant birth seen, republishing after delay");
+    this.birthTimer = setTimeout(() => {
+      this.birthTimer = null;
+      void this.postReconcile("ha_birth");
+    }, delay);
+  }
+
+  // ------------------------------------------------------------------ mailbox jobs
+
+  private postReconcile(reason: ReconcileReason, generation?: number): Promise<JobOutcome> {
+    const gen = generation ?? this.liveConn()?.generation ?? null;
+    if (gen === null) return Promise.resolve("dropped");
+    return this.loop.post("reconcile", { kind: "reconcile", reason, generation: gen });
+  }
+
+  /** Publishes pending camera changes now if connected; otherwise the next reconcile does. */
+  private async flushCameras(): Promise<void> {
+    const conn = this.liveConn();
+    if (!conn || conn.generation === null) return;
+    await this.loop.post("cameras", { kind: "cameras", generation: conn.generation });
+  }
+
+  private isStale(generation: number): boolean {
+    const c = this.conn;
+    return this.stopped || !c || c.closed || c.retired || c.generation !== generation;
+  }
+
+  private connFor(generation: number): Conn {
+    if (this.isStale(generation)) throw new StaleJobError();
+    return this.conn!;
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    this.activeJobs += 1;
+    this.maxConcurrentJobs = Math.max(this.maxConcurrentJobs, this.activeJobs);
+    try {
+      if (job.kind === "reconcile") await this.reconcile(job.reason, job.generation);
+      else await this.flushCameraJob(job.generation);
+    } finally {
+      this.activeJobs -= 1;
+    }
+  }
+
+  private ctx(s: MqttSettings): DiscoveryContext {
+    return discoveryContextFrom(s, this.appVersion);
+  }
+
+  private async reconcile(reason: ReconcileReason, generation: number): Promise<void> {
+    const started = performance.now();
+    let conn = this.connFor(generation);
+    const s = this.settings!;
+    const ctx = this.ctx(s);
+    this.notify();
+
+    // Home Assistant's birth topic: subscribed once per connection (clean session).
+    if (conn.haStatusTopic !== s.ha_status_topic) {
+      await this.guard(conn, conn.client.subscribeAsync(s.ha_status_topic, { qos: 1 }));
+      conn.haStatusTopic = s.ha_status_topic;
+    }
+
+    // 1. Birth first: entities become available as soon as their configs land.
+    await this.publishMany(conn, [{ topic: ctx.availability_topic, payload: s.birth_message }], 1, true);
+
+    // 2. What is retained now (ours and others'), to skip unchanged configs and find leftovers.
+    const retained = await this.collectRetained(conn, s.discovery_prefix);
+    await this.testHooks.afterCollect?.(generation);
+    conn = this.connFor(generation);
+
+    // 3. What should be retained. Cameras changed from here on are flushed by a later job.
+    // Taken in one synchronous step: changes after it are flushed by the "cameras" job that follows.
+    const dirtySnapshot = [...this.dirtyCameras];
+    this.dirtyCameras.clear();
+    const clearSnapshot = [...this.pendingClears];
+    const cameras = [...this.cameras.values()];
+    let plan;
+    let desired: RetainedMessage[];
+    try {
+      desired = s.discovery_enabled ? await this.pool.render(cameras, ctx) : [];
+      conn = this.connFor(generation);
+      plan = planDiscovery(desired, retained, ctx);
+
+      // 4. Migrate markers, then configs, then removals (the HA mode-switch order).
+      await this.publishMany(conn, plan.migrate, 1, true);
+      await this.publishMany(conn, plan.publish, 1, true);
+      await this.publishMany(conn, plan.clear, 1, true);
+    } catch (e) {
+      for (const id of dirtySnapshot) this.dirtyCameras.add(id);
+      throw e;
+    }
+
+    // 5. Leftovers the plan cannot see: removed cameras' state topics and configs under an old
+    //    discovery prefix. Configs under the current prefix are the plan's job (it clears what it
+    //    owns and saw retained; clearing blindly could remove another application's config).
+    const desiredTopics = new Set(desired.map((m) => m.topic));
+    const clears = clearSnapshot
+      .map(([topic]) => topic)
+      .filter((t) => !desiredTopics.has(t) && !this.stateMap.has(t) && !isDiscoveryTopic(t, s));
+    await this.publishMany(conn, clears.map((topic) => ({ topic, payload: "" })), 1, true);
+    this.dropClears(clearSnapshot);
+
+    // 6. Camera state as last remembered. Same FIFO window as direct publishes: a newer
+    //    publishState issued after this point is written after, so it is never overtaken.
+    const states = [...this.stateMap].map(([topic, payload]) => ({ topic, payload }));
+    await this.publishMany(conn, states, 1, true);
+
+    const report: ReconcileReport = {
+      reason,
+      generation,
+      duration_ms: Math.round(performance.now() - started),
+      configs_sent: plan.migrate.length + plan.publish.length,
+      configs_skipped: plan.skipped,
+      configs_cleared: plan.clear.length + clears.length,
+      states_sent: states.length,
+      finished_at: new Date().toISOString(),
+    };
+    this.lastReconcile = report;
+    this.reconcilesCompleted += 1;
+    this.reports.push(report);
+    if (this.reports.length > 500) this.reports.splice(0, this.reports.length - 500);
+    this.log.info(report, "discovery reconcile done");
+  }
+
+  private async flushCameraJob(generation: number): Promise<void> {
+    const conn = this.connFor(generation);
+    const s = this.settings!;
+    const ctx = this.ctx(s);
+    const ids = [...this.dirtyCameras];
+    this.dirtyCameras.clear();
+    const clearSnapshot = [...this.pendingClears];
+    const publish: RetainedMessage[] = [];
+    if (s.discovery_enabled) {
+      for (const id of ids) {
+        const cam = this.cameras.get(id);
+        if (cam && cam.is_enabled) publish.push(...renderCameraDiscovery(cam, ctx));
+      }
+    }
+    const publishing = new Set(publish.map((m) => m.topic));
+    const clearMsgs = clearSnapshot
+      .map(([topic]) => topic)
+      .filter((t) => !publishing.has(t) && !this.stateMap.has(t))
+      .map((topic) => ({ topic, payload: "" }));
+    try {
+      await this.publishMany(conn, clearMsgs, 1, true);
+      await this.publishMany(conn, publish, 1, true);
+    } catch (e) {
+      for (const id of ids) this.dirtyCameras.add(id);
+      throw e;
+    }
+    this.dropClears(clearSnapshot);
+  }
+
+  /** Subscribes to the discovery filters and gathers retained configs until quiet or the deadline. */
+  private async collectRetained(conn: Conn, discoveryPrefix: string): Promise<Map<string, string>> {
+    const subs = discoverySubscriptions(discoveryPrefix);
+    const collected = new Map<string, string>();
+    let last = performance.now();
+    conn.collector = (topic, payload, packet) => {
+      if (packet.retain && subs.some((f) => topicMatches(f, topic))) {
+        collected.set(topic, payload.toString());
+        last = performance.now();
+      }
+    };
+    try {
+      await this.guard(conn, conn.client.subscribeAsync(subs, { qos: 0 }));
+      const begin = performance.now();
+      last = begin;
+      const budget = this.options.retained_collect_ms;
+      const quiet = Math.max(50, Math.min(budget, 250));
+      for (;;) {
+        await Promise.race([sleep(Math.min(quiet, 50)), conn.closedPromise]);
+        const now = performance.now();
+        if (now - last >= quiet) break; // quiet: the broker has sent what it retains
+        // Past the budget only while retained messages are still flowing, and never forever.
+        if (now - begin >= budget && (now - last >= 50 || now - begin >= budget * 10)) break;
+      }
+    } finally {
+      conn.collector = null;
+    }
+    await this.guard(conn, conn.client.unsubscribeAsync(subs));
+    return collected;
+  }
+
+  // ------------------------------------------------------------------ messages out
+
+  private liveConn(): Conn | null {
+    const c = this.conn;
+    return c && !c.closed && !c.retired && c.generation !== null && c.window ? c : null;
+  }
+
+  /** Races an operation with the connection's end and a timeout: nothing waits forever. */
+  private guard<T>(conn: Conn, p: Promise<T>, timeoutMs = this.opTimeout()): Promise<T> {
+    p.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([p, conn.closedPromise, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private opTimeout(): number {
+    return Math.max(5000, this.options.connect_timeout_ms);
+  }
+
+  /**
+   * One publish, bounded: waits for a window slot (the broker's receive maximum), then for the
+   * PUBACK (QoS > 0) or the write (QoS 0). Rejects when the connection closes or on timeout.
+   */
+  private async publishOne(conn: Conn, topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): Promise<void> {
+    if (conn.closed || !conn.window) throw new NotConnectedError();
+    const window = conn.window;
+    await Promise.race([window.acquire(), conn.closedPromise]);
+    this.inFlight += 1;
+    try {
+      const opts: mqtt.IClientPublishOptions = { qos, retain };
+      if (expiry !== null && conn.protocol === "5.0" && !retain) opts.properties = { messageExpiryInterval: expiry };
+      const done = new Promise<void>((resolve, reject) => {
+        conn.client.publish(topic, payload, opts, (err) => (err ? reject(err) : resolve()));
+      });
+      await this.guard(conn, done);
+      this.published += 1;
+    } catch (e) {
+      if (!(e instanceof StaleJobError)) this.failures += 1;
+      throw e;
+    } finally {
+      this.inFlight -= 1;
+      window.release();
+    }
+  }
+
+  /** Pipelined: everything in flight at once (within the window), all awaited. */
+  private async publishMany(conn: Conn, messages: readonly RetainedMessage[], qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    if (messages.length === 0) return;
+    const results = await Promise.allSettled(messages.map((m) => this.publishOne(conn, m.topic, m.payload, qos, retain, null)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (!failed) return;
+    if (conn.closed || failed.reason instanceof StaleJobError) throw new StaleJobError();
+    throw failed.reason;
+  }
+
+  /** Fire-and-account: failures are counted and logged, never thrown. */
+  private async publishQuiet(conn: Conn, messages: readonly RetainedMessage[], qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    try {
+      await this.publishMany(conn, messages, qos, retain);
+    } catch (e) {
+      if (!(e instanceof StaleJobError)) this.log.warn({ err: this.describe(e), count: messages.length }, "publish failed");
+    }
+  }
+
+  private remember(topic: string, payload: string): void {
+    if (payload === "") {
+      this.stateMap.delete(topic);
+      this.addClear(topic);
+    } else {
+      this.stateMap.set(topic, payload);
+      this.pendingClears.delete(topic);
+    }
+  }
+
+  private addClear(topic: string): void {
+    this.pendingClears.set(topic, ++this.clearSeq);
+  }
+
+  /** Forgets handled clears, unless one was re-added meanwhile (it then still needs sending). */
+  private dropClears(handled: Array<[string, number]>): void {
+    for (const [topic, seq] of handled) if (this.pendingClears.get(topic) === seq) this.pendingClears.delete(topic);
+  }
+
+  /** After a prefix change, configs/state under the old prefixes must be cleared. */
+  private noteOldPrefixes(old: MqttSettings | null, next: MqttSettings): void {
+    if (!old) return;
+    if (old.discovery_prefix !== next.discovery_prefix) {
+      for (const id of this.cameras.keys()) for (const t of allCameraDiscoveryTopics(id, old.discovery_prefix)) this.addClear(t);
+    }
+    if (old.topic_prefix !== next.topic_prefix) {
+      for (const id of this.cameras.keys()) {
+        for (const t of Object.values(cameraStateTopics(old.topic_prefix, id))) {
+          if (this.stateMap.delete(t)) this.addClear(t);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ status
+
+  private setState(state: MqttConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.notify();
+  }
+
+  private notify(): void {
+    const l = this.listener;
+    if (!l) return;
+    try {
+      const r = l({ status: this.buildStatus(), health: this.buildHealth() }) as unknown;
+      if (r && typeof (r as Promise<void>).then === "function") (r as Promise<void>).then(undefined, () => undefined);
+    } catch {
+      /* a listener failure must never reach MQTT.js or the loop */
+    }
+  }
+
+  private buildStatus(): MqttStatus {
+    const connected = this.liveConn() !== null;
+    return {
+      connected,
+      state: this.state,
+      protocol: connected ? this.conn!.protocol : this.lastProtocol,
+      broker: this.settings && this.settings.broker_host ? brokerUrl(this.settings) : null,
+      last_connected_at: this.lastConnectedAt,
+      messages_published: this.published,
+      last_error: this.lastError,
+      reconnect_attempt: this.backoff.attempt,
+      next_retry_in_ms: this.nextRetryAt !== null ? Math.max(0, this.nextRetryAt - Date.now()) : null,
+    };
+  }
+
+  private buildHealth(): WorkerHealth {
+    const p99 = this.eld.percentile(99);
+    return {
+      state: this.state,
+      generation: this.generation,
+      connected_since: this.connectedSince,
+      reconnects: Math.max(0, this.connects - 1),
+      publishes: this.published,
+      failures: this.failures,
+      queue_depth: this.loop.depth,
+      in_flight: this.inFlight,
+      reconcile_running: this.loop.runningJob?.kind === "reconcile",
+      reconciles_completed: this.reconcilesCompleted,
+      reconciles_abandoned: this.reconcilesAbandoned,
+      last_reconcile: this.lastReconcile,
+      event_loop_delay_p99_ms: Number.isFinite(p99) ? Math.round((p99 / 1e6) * 100) / 100 : 0,
+      heap_used_bytes: process.memoryUsage().heapUsed,
+    };
+  }
+
+  private brokerLabel(): string | null {
+    return this.settings && this.settings.broker_host ? brokerUrl(this.settings) : null;
+  }
+
+  private scrub(msg: string): string {
+    const pw = this.settings?.password;
+    return pw ? msg.split(pw).join("****") : msg;
+  }
+
+  private describe(e: unknown): string {
+    return this.scrub(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Topics under the current discovery prefix that end in /config (ours or anyone's). */
+function isDiscoveryTopic(topic: string, s: MqttSettings): boolean {
+  return topic.startsWith(`${s.discovery_prefix}/`) && topic.endsWith("/config");
+}
+
+/** end() with a bound: a client stuck on a dead socket is destroyed after 2 s. */
+function endClient(client: MqttClient, force: boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      try {
+        client.end(true);
+        client.stream?.destroy();
+      } catch {
+        /* ignore */
+      }
+      finish();
+    }, 2000);
+    try {
+      client.end(force, {}, finish);
+    } catch {
+      finish();
+    }
+  });
+}
+
+interface OneShot {
+  ok: boolean;
+  code: number | null;
+  error: string | null;
+  timedOut: boolean;
+}
+
+/** Connects once, reports, and always ends the client. */
+function oneShotConnect(opts: IClientOptions, timeoutMs: number): Promise<OneShot> {
+  return new Promise<OneShot>((resolve) => {
+    const client = mqtt.connect(opts);
+    let settled = false;
+    let lastErr: (Error & { code?: unknown }) | null = null;
+    const finish = (r: OneShot) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void endClient(client, true).then(() => resolve(r));
+    };
+    const timer = setTimeout(() => finish({ ok: false, code: null, error: null, timedOut: true }), timeoutMs + 500);
+    client.on("connect", () => finish({ ok: true, code: null, error: null, timedOut: false }));
+    client.on("error", (e: Error & { code?: unknown }) => {
+      lastErr = e;
+    });
+    client.on("close", () => {
+      const err = lastErr as (Error & { code?: unknown }) | null;
+      const code = err && typeof err.code === "number" ? err.code : null;
+      const timedOut = !err;
+      finish({ ok: false, code, error: err ? err.message : null, timedOut });
+    });
+  });
+}

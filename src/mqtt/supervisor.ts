@@ -1,0 +1,437 @@
+/**
+ * Main-thread side of the MQTT actor. `createMqttActor({ mode: "worker" })` runs the actor in a
+ * worker thread (workers/mqtt-worker.js) behind Comlink, restarts the worker with backoff when it
+ * exits or crashes, and replays the latest init, settings, cameras and retained state into the new
+ * one. Callers never see a rejected-promise storm: while the worker is being replaced, calls wait
+ * for the new one (bounded) and otherwise answer "not connected" as a value.
+ * `mode: "inline"` runs the same actor in this thread (benchmarks, tests, tiny installs).
+ */
+import { Worker } from "node:worker_threads";
+import * as Comlink from "comlink";
+import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import type { Logger } from "pino";
+import type { Camera } from "../domain/camera.js";
+import { cameraStateTopics } from "../ha/topics.js";
+import { MqttActor, type MqttActorDeps } from "./actor.js";
+import { Backoff } from "./backoff.js";
+import type {
+  ActionResult,
+  ActorInit,
+  ActorListener,
+  ActorStateChange,
+  ConnectionTestParams,
+  ConnectionTestResult,
+  DeliveryResult,
+  MqttActorApi,
+  MqttStatus,
+  OutboundMessage,
+  StateMessage,
+  WorkerHealth,
+} from "./contract.js";
+import type { MqttSettings } from "./settings.js";
+
+export interface SupervisorOptions {
+  mode: "worker" | "inline";
+  /** Main-thread logger (the worker logs on its own, with component "mqtt-actor"). */
+  log?: Pick<Logger, "info" | "warn" | "error">;
+  /** Delay before respawning a dead worker: exponential with full jitter in [min, max]. */
+  restart_min_ms?: number;
+  restart_max_ms?: number;
+  /** A worker that lived this long resets the restart backoff. */
+  restart_stable_ms?: number;
+  /** How long a call made while restarting waits for the new worker before answering "not connected". */
+  call_timeout_ms?: number;
+  /** Override of the compiled worker file (tests). */
+  worker_url?: URL;
+  /** Dependencies for the inline actor (logger...). */
+  inline_deps?: MqttActorDeps;
+}
+
+export interface SupervisedMqttActor extends MqttActorApi {
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  onChange(listener: ActorListener): () => void;
+  /** stop() and then release the worker for good. */
+  close(): Promise<void>;
+  /** Worker restarts so far (0 inline). */
+  readonly restarts: number;
+  /** Test hook: kills the worker as a crash would (worker mode only). */
+  crashWorkerForTest(): Promise<void>;
+}
+
+const DEFAULT_WORKER_URL = new URL("../../workers/mqtt-worker.js", import.meta.url);
+
+export function createMqttActor(opts: SupervisorOptions): SupervisedMqttActor {
+  return opts.mode === "inline" ? new InlineActor(opts) : new WorkerSupervisor(opts);
+}
+
+const noopLog: Pick<Logger, "info" | "warn" | "error"> = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+} as unknown as Pick<Logger, "info" | "warn" | "error">;
+
+/** Latest state to replay into a fresh worker. */
+class Replay {
+  init: ActorInit | null = null;
+  readonly cameras = new Map<string, Camera>();
+  readonly state = new Map<string, string>();
+
+  setInit(init: ActorInit): void {
+    this.init = { ...init, cameras: [], state: [] };
+    this.cameras.clear();
+    for (const c of init.cameras) this.cameras.set(c.id, c);
+    this.state.clear();
+    for (const m of init.state) this.remember(m.topic, m.payload);
+  }
+  settings(s: MqttSettings): void {
+    if (this.init) this.init = { ...this.init, settings: s };
+  }
+  remember(topic: string, payload: string): void {
+    if (payload === "") this.state.delete(topic);
+    else this.state.set(topic, payload);
+  }
+  removeCamera(id: string): void {
+    this.cameras.delete(id);
+    if (this.init) for (const t of Object.values(cameraStateTopics(this.init.settings.topic_prefix, id))) this.state.delete(t);
+  }
+  build(): ActorInit | null {
+    if (!this.init) return null;
+    return {
+      ...this.init,
+      cameras: [...this.cameras.values()],
+      state: [...this.state].map(([topic, payload]) => ({ topic, payload })),
+    };
+  }
+}
+
+class Listeners {
+  private readonly set = new Set<ActorListener>();
+  last: ActorStateChange | null = null;
+  add(l: ActorListener): () => void {
+    this.set.add(l);
+    return () => this.set.delete(l);
+  }
+  emit(change: ActorStateChange): void {
+    this.last = change;
+    for (const l of this.set) {
+      try {
+        const r = l(change) as unknown;
+        if (r && typeof (r as Promise<void>).then === "function") (r as Promise<void>).then(undefined, () => undefined);
+      } catch {
+        /* a listener must not break the supervisor */
+      }
+    }
+  }
+}
+
+class InlineActor implements SupervisedMqttActor {
+  private readonly actor: MqttActor;
+  private readonly listeners = new Listeners();
+  readonly restarts = 0;
+
+  constructor(opts: SupervisorOptions) {
+    this.actor = new MqttActor(opts.inline_deps ?? {});
+  }
+  /** The in-process actor, for tests and benchmarks. */
+  get inner(): MqttActor {
+    return this.actor;
+  }
+  onChange(listener: ActorListener): () => void {
+    return this.listeners.add(listener);
+  }
+  start(init: ActorInit, listener: ActorListener): Promise<void> {
+    if (listener) this.listeners.add(listener);
+    return this.actor.start(init, (c) => this.listeners.emit(c));
+  }
+  updateSettings(s: MqttSettings): Promise<void> {
+    return this.actor.updateSettings(s);
+  }
+  upsertCamera(c: Camera): Promise<void> {
+    return this.actor.upsertCamera(c);
+  }
+  removeCamera(id: string): Promise<void> {
+    return this.actor.removeCamera(id);
+  }
+  publishState(m: StateMessage[]): Promise<void> {
+    return this.actor.publishState(m);
+  }
+  deliver(m: OutboundMessage[]): Promise<DeliveryResult> {
+    return this.actor.deliver(m);
+  }
+  publishDiscovery(): Promise<ActionResult<{ cameras_published: number }>> {
+    return this.actor.publishDiscovery();
+  }
+  publishTestMessage(): Promise<ActionResult<{ topic: string }>> {
+    return this.actor.publishTestMessage();
+  }
+  testConnection(p: ConnectionTestParams): Promise<ConnectionTestResult> {
+    return this.actor.testConnection(p);
+  }
+  status(): Promise<MqttStatus> {
+    return this.actor.status();
+  }
+  health(): Promise<WorkerHealth> {
+    return this.actor.health();
+  }
+  stop(): Promise<void> {
+    return this.actor.stop();
+  }
+  close(): Promise<void> {
+    return this.actor.stop();
+  }
+  async crashWorkerForTest(): Promise<void> {
+    throw new Error("inline mode has no worker");
+  }
+}
+
+interface Live {
+  worker: Worker;
+  remote: Comlink.Remote<MqttActorApi>;
+  /** Resolves (never rejects) when the worker has exited. */
+  dead: Promise<void>;
+  exited: boolean;
+  startedAt: number;
+}
+
+const NOT_CONNECTED = "not connected";
+
+class WorkerSupervisor implements SupervisedMqttActor {
+  private readonly log: Pick<Logger, "info" | "warn" | "error">;
+  private readonly url: URL;
+  private readonly callTimeout: number;
+  private readonly stableMs: number;
+  private readonly backoff: Backoff;
+  private readonly replay = new Replay();
+  private readonly listeners = new Listeners();
+  private live: Live | null = null;
+  private ready: Promise<Live | null> = Promise.resolve(null);
+  private restartTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private closed = false;
+  private restartCount = 0;
+
+  constructor(opts: SupervisorOptions) {
+    this.log = opts.log ?? noopLog;
+    this.url = opts.worker_url ?? DEFAULT_WORKER_URL;
+    this.callTimeout = opts.call_timeout_ms ?? 10_000;
+    this.stableMs = opts.restart_stable_ms ?? 30_000;
+    this.backoff = new Backoff({ min_ms: opts.restart_min_ms ?? 500, max_ms: opts.restart_max_ms ?? 30_000 });
+  }
+
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  onChange(listener: ActorListener): () => void {
+    return this.listeners.add(listener);
+  }
+
+  async start(init: ActorInit, listener: ActorListener): Promise<void> {
+    if (listener) this.listeners.add(listener);
+    this.replay.setInit(init);
+    this.stopped = false;
+    this.spawn();
+    await this.ready;
+  }
+
+  async updateSettings(s: MqttSettings): Promise<void> {
+    this.replay.settings(s);
+    await this.call((r) => r.updateSettings(s), undefined);
+  }
+
+  async upsertCamera(c: Camera): Promise<void> {
+    this.replay.cameras.set(c.id, c);
+    await this.call((r) => r.upsertCamera(c), undefined);
+  }
+
+  async removeCamera(id: string): Promise<void> {
+    this.replay.removeCamera(id);
+    await this.call((r) => r.removeCamera(id), undefined);
+  }
+
+  async publishState(messages: StateMessage[]): Promise<void> {
+    for (const m of messages) this.replay.remember(m.topic, m.payload);
+    await this.call((r) => r.publishState(messages), undefined);
+  }
+
+  async deliver(messages: OutboundMessage[]): Promise<DeliveryResult> {
+    for (const m of messages) if (m.remember) this.replay.remember(m.topic, m.payload);
+    return this.call((r) => r.deliver(messages), { delivered: [], error: NOT_CONNECTED });
+  }
+
+  publishDiscovery(): Promise<ActionResult<{ cameras_published: number }>> {
+    return this.call<ActionResult<{ cameras_published: number }>>((r) => r.publishDiscovery(), { ok: false, reason: "not_connected", message: "MQTT actor is restarting" });
+  }
+
+  publishTestMessage(): Promise<ActionResult<{ topic: string }>> {
+    return this.call<ActionResult<{ topic: string }>>((r) => r.publishTestMessage(), { ok: false, reason: "not_connected", message: "MQTT actor is restarting" });
+  }
+
+  testConnection(p: ConnectionTestParams): Promise<ConnectionTestResult> {
+    return this.call((r) => r.testConnection(p), { success: false, message: "MQTT actor is restarting, try again", protocol: null });
+  }
+
+  async status(): Promise<MqttStatus> {
+    return this.call((r) => r.status(), this.fallbackStatus(), 0);
+  }
+
+  async health(): Promise<WorkerHealth> {
+    return this.call((r) => r.health(), this.fallbackHealth(), 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    const live = this.live;
+    if (live && !live.exited) {
+      await Promise.race([live.remote.stop().catch(() => undefined), live.dead, delay(5000)]);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stop();
+    this.closed = true;
+    const live = this.live;
+    this.live = null;
+    if (live) await this.dispose(live);
+  }
+
+  async crashWorkerForTest(): Promise<void> {
+    const live = this.live;
+    if (live) await live.worker.terminate();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /**
+   * Runs a call on the current worker. While restarting, waits up to `waitMs` for the new one.
+   * If the worker dies mid-call (Comlink would wait forever) or none is ready, answers `fallback`.
+   */
+  private async call<T>(fn: (r: Comlink.Remote<MqttActorApi>) => Promise<T>, fallback: T, waitMs = this.callTimeout): Promise<T> {
+    if (this.closed) return fallback;
+    let live = this.live && !this.live.exited ? this.live : null;
+    if (!live || !this.isReady(live)) {
+      live = await Promise.race([this.ready, delay(waitMs).then(() => null)]);
+    }
+    if (!live || live.exited) return fallback;
+    try {
+      return await Promise.race([fn(live.remote), live.dead.then(() => fallback)]);
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, "mqtt actor call failed");
+      return fallback;
+    }
+  }
+
+  private readyLive: Live | null = null;
+  private isReady(l: Live): boolean {
+    return this.readyLive === l;
+  }
+
+  private spawn(): void {
+    if (this.stopped || this.closed) return;
+    const init = this.replay.build();
+    if (!init) return;
+    const worker = new Worker(this.url);
+    const remote = Comlink.wrap<MqttActorApi>(nodeEndpoint(worker));
+    let markDead!: () => void;
+    const dead = new Promise<void>((r) => (markDead = r));
+    const live: Live = { worker, remote, dead, exited: false, startedAt: Date.now() };
+    this.live = live;
+    this.readyLive = null;
+    worker.on("error", (err) => this.log.error({ err: err.message }, "mqtt worker crashed"));
+    worker.on("exit", (code) => {
+      live.exited = true;
+      markDead();
+      this.onExit(live, code);
+    });
+    const listener = Comlink.proxy((change: ActorStateChange) => {
+      if (this.live === live) this.listeners.emit(change);
+    });
+    this.ready = (async () => {
+      try {
+        await Promise.race([remote.start(init, listener), dead]);
+      } catch (e) {
+        this.log.error({ err: e instanceof Error ? e.message : String(e) }, "mqtt worker failed to start");
+        return null;
+      }
+      if (live.exited) return null;
+      this.readyLive = live;
+      return live;
+    })();
+  }
+
+  private onExit(live: Live, code: number): void {
+    if (this.live !== live) return;
+    if (this.stopped || this.closed) return;
+    this.readyLive = null;
+    if (Date.now() - live.startedAt >= this.stableMs) this.backoff.reset();
+    const wait = this.backoff.next();
+    this.restartCount += 1;
+    this.log.warn({ code, restart_in_ms: wait, restarts: this.restartCount }, "mqtt worker exited, restarting");
+    this.emitRestarting(wait);
+    let markReady!: (l: Live | null) => void;
+    this.ready = new Promise<Live | null>((r) => (markReady = r));
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.spawn();
+      // this.spawn() replaced this.ready; hand its outcome to callers already waiting.
+      void this.ready.then(markReady);
+    }, wait);
+    void this.dispose(live);
+  }
+
+  private emitRestarting(retryInMs: number): void {
+    this.listeners.emit({ status: { ...this.fallbackStatus(), next_retry_in_ms: retryInMs }, health: this.fallbackHealth() });
+  }
+
+  private fallbackStatus(): MqttStatus {
+    const last = this.listeners.last?.status;
+    const restarting = !this.stopped && !this.closed;
+    return {
+      connected: false,
+      state: restarting ? "restarting" : "stopped",
+      protocol: last?.protocol ?? null,
+      broker: last?.broker ?? null,
+      last_connected_at: last?.last_connected_at ?? null,
+      messages_published: last?.messages_published ?? 0,
+      last_error: last?.last_error ?? null,
+      reconnect_attempt: last?.reconnect_attempt ?? 0,
+      next_retry_in_ms: null,
+    };
+  }
+
+  private fallbackHealth(): WorkerHealth {
+    const last = this.listeners.last?.health;
+    return {
+      state: !this.stopped && !this.closed ? "restarting" : "stopped",
+      generation: last?.generation ?? 0,
+      connected_since: null,
+      reconnects: last?.reconnects ?? 0,
+      publishes: last?.publishes ?? 0,
+      failures: last?.failures ?? 0,
+      queue_depth: 0,
+      in_flight: 0,
+      reconcile_running: false,
+      reconciles_completed: last?.reconciles_completed ?? 0,
+      reconciles_abandoned: last?.reconciles_abandoned ?? 0,
+      last_reconcile: last?.last_reconcile ?? null,
+      event_loop_delay_p99_ms: 0,
+      heap_used_bytes: 0,
+    };
+  }
+
+  private async dispose(live: Live): Promise<void> {
+    try {
+      live.remote[Comlink.releaseProxy]();
+    } catch {
+      /* the port may already be closed */
+    }
+    if (!live.exited) await live.worker.terminate().catch(() => undefined);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref?.());
+}

@@ -1,0 +1,44 @@
+/** The store: one SQLite database and the repositories over it, built from their parts. */
+import { join } from "node:path";
+import { ApiKeyStore } from "../auth/api-keys.js";
+import type { SecretBox } from "../crypto/secret-box.js";
+import { CamerasRepo } from "./cameras-repo.js";
+import { openDatabase, type Db } from "./database.js";
+import { MetaRepo } from "./meta-repo.js";
+import { SettingsRepo } from "./settings-repo.js";
+
+export interface Store {
+  db: Db;
+  settings: SettingsRepo;
+  cameras: CamerasRepo;
+  apiKeys: ApiKeyStore;
+  meta: MetaRepo;
+  /** Cheap liveness probe for /health. */
+  ping(): boolean;
+  close(): void;
+}
+
+export const DATABASE_FILE = "argus-bridge.db";
+
+export function openStore(opts: { file: string; box: SecretBox }): Store {
+  const db = openDatabase(opts.file);
+  return {
+    db,
+    settings: new SettingsRepo(db, opts.box),
+    cameras: new CamerasRepo(db),
+    apiKeys: new ApiKeyStore(db),
+    meta: new MetaRepo(db),
+    ping: () => {
+      try {
+        return (db.prepare("SELECT 1 AS ok").get() as { ok: number }).ok === 1;
+      } catch {
+        return false;
+      }
+    },
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+export const databasePath = (dataDir: string): string => join(dataDir, DATABASE_FILE);
