@@ -194,6 +194,8 @@ export class MqttActor implements MqttActorApi {
   maxConcurrentJobs = 0;
   readonly reports: ReconcileReport[] = [];
   connectAttempts = 0;
+  /** Date.now() of each connection attempt (last 200). */
+  readonly attemptTimes: number[] = [];
   /** Test hook: awaited inside a reconcile after collecting retained configs. */
   testHooks: { afterCollect?: (generation: number) => Promise<void> } = {};
 
@@ -496,6 +498,8 @@ export class MqttActor implements MqttActorApi {
       return;
     }
     this.connectAttempts += 1;
+    this.attemptTimes.push(Date.now());
+    if (this.attemptTimes.length > 200) this.attemptTimes.shift();
     this.setState(state === "not_authorized" ? "not_authorized" : state);
     const client = mqtt.connect(opts);
     let markClosed!: (err: Error) => void;

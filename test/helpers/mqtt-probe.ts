@@ -92,3 +92,97 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutM
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+// ---------------------------------------------------------------- fixtures shared by test/mqtt
+
+import { Writable } from "node:stream";
+import pino, { type Logger } from "pino";
+import type { Camera } from "../../src/domain/camera.js";
+import type { ActorOptions } from "../../src/mqtt/contract.js";
+import type { MqttSettings } from "../../src/mqtt/settings.js";
+
+export function makeSettings(port: number, over: Partial<MqttSettings> = {}): MqttSettings {
+  return {
+    enabled: true,
+    broker_host: "127.0.0.1",
+    broker_port: port,
+    username: null,
+    password: null,
+    use_tls: false,
+    tls_ca_file: null,
+    tls_cert_file: null,
+    tls_key_file: null,
+    tls_reject_unauthorized: true,
+    topic_prefix: "liveobject",
+    discovery_prefix: "homeassistant",
+    discovery_enabled: true,
+    discovery_mode: "entity",
+    qos: 1,
+    retain_messages: true,
+    message_expiry_seconds: 300,
+    availability_topic: "",
+    birth_message: "online",
+    will_message: "offline",
+    ha_status_topic: "homeassistant/status",
+    ha_birth_delay_max_ms: 30,
+    ...over,
+  };
+}
+
+export function makeCamera(id: string, over: Partial<Camera> = {}): Camera {
+  return {
+    id,
+    name: `Camera ${id}`,
+    type: "rtsp",
+    source_type: "rtsp",
+    is_doorbell: false,
+    is_enabled: true,
+    created_at: "2025-01-01T00:00:00.000Z",
+    updated_at: "2025-01-01T00:00:00.000Z",
+    ...over,
+  };
+}
+
+/** Short timings so reconnect tests take milliseconds, not minutes. */
+export const FAST_OPTIONS: Partial<ActorOptions> = {
+  reconnect_min_ms: 50,
+  reconnect_max_ms: 400,
+  connect_timeout_ms: 2000,
+  retained_collect_ms: 300,
+  render_pool_threshold: 1000,
+  render_pool_threads: 2,
+};
+
+export interface CapturedLog {
+  logger: Logger;
+  lines: Array<Record<string, unknown>>;
+  errors(): Array<Record<string, unknown>>;
+  text(): string;
+}
+
+/** A pino logger that keeps every line in memory (level >= 50 are errors). */
+export function captureLogger(): CapturedLog {
+  const lines: Array<Record<string, unknown>> = [];
+  const raw: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      const s = chunk.toString();
+      raw.push(s);
+      for (const line of s.split("\n")) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const logger = pino({ level: "debug" }, stream);
+  return {
+    logger,
+    lines,
+    errors: () => lines.filter((l) => typeof l.level === "number" && l.level >= 50),
+    text: () => raw.join(""),
+  };
+}
+
+/** Records unhandled rejections for the whole test file. */
+export const unhandled: unknown[] = [];
+process.on("unhandledRejection", (e) => {
+  unhandled.push(e);
+});
