@@ -105,6 +105,13 @@ test("switch with a camera removed: its old configs are cleared without a marker
   assert.is(plan.clear.length, 12);
 });
 
+test("a stale config in the current mode (entity dropped, camera kept) is cleared without a marker", () => {
+  const all = renderDiscovery([cams[0]!], ctx());
+  const desired = all.filter((m) => !m.topic.includes("_events_week"));
+  const plan = planDiscovery(desired, retainedOf(all), ctx());
+  assert.equal(plan, { migrate: [], publish: [], clear: [{ topic: "ha/sensor/liveobject_a_events_week/config", payload: "" }], skipped: 5 });
+});
+
 test("interrupted switch: leftover markers are cleared but not re-marked", () => {
   const broker = new Map<string, string>();
   for (const topic of allCameraDiscoveryTopics("a", "ha").slice(0, 6)) broker.set(topic, '{"migrate_discovery":true}');

@@ -60,6 +60,11 @@ test("countWindows when midnight does not exist (America/Santiago springs forwar
   assert.is(w.startOfWeek.toISOString(), "2026-08-31T04:00:00.000Z"); // Monday 31 Aug 00:00 -04:00
 });
 
+test("countWindows when midnight happens twice (America/Havana falls back 01:00 -> 00:00): the first one", () => {
+  // Sunday 2026-11-01: 00:00-04:00 (04:00Z) and again 00:00-05:00 (05:00Z). The day began at the first.
+  assert.equal(windows("2026-11-01T05:30:00Z", "America/Havana"), { today: "2026-11-01T04:00:00.000Z", week: "2026-10-26T04:00:00.000Z" });
+});
+
 test("ensureOffset only touches naive date-times", () => {
   assert.is(ensureOffset("2026-01-02T03:04:05.678"), "2026-01-02T03:04:05.678Z");
   assert.is(ensureOffset("2026-01-02T03:04:05Z"), "2026-01-02T03:04:05Z");
