@@ -18,6 +18,9 @@ import { cameraRoutes } from "./http/routes/cameras.js";
 import { debugRoutes } from "./http/routes/debug.js";
 import type { RouteDeps } from "./http/routes/deps.js";
 import { healthRoutes } from "./http/routes/health.js";
+import { metricsRoutes } from "./http/routes/metrics.js";
+import { httpMetrics } from "./http/middleware/http-metrics.js";
+import { createMetrics, type Metrics } from "./metrics/metrics.js";
 import { mqttRoutes } from "./http/routes/mqtt.js";
 import { systemRoutes } from "./http/routes/system.js";
 import type { AppState } from "./http/state.js";
@@ -38,6 +41,7 @@ export interface App {
   /** Every mounted API route: the table the router, OpenAPI and the auth test are built from. */
   routes: readonly RouteDef[];
   services: RouteDeps["services"];
+  metrics: Metrics;
   openApi: () => Record<string, unknown>;
 }
 
@@ -52,9 +56,10 @@ export function createApp({ config, store, mqtt, log }: AppParts): App {
     systemSettings: new SystemSettingsService(store),
     mqttConfig: new MqttConfigService(store, config),
   };
-  const deps: RouteDeps = { config, store, mqtt, log, version: appVersion(), startedAt: Date.now(), services };
+  const metrics = createMetrics({ mqtt });
+  const deps: RouteDeps = { config, store, mqtt, log, metrics, version: appVersion(), startedAt: Date.now(), services };
 
-  const routes: RouteDef[] = [...healthRoutes(deps), ...systemRoutes(deps), ...cameraRoutes(deps), ...mqttRoutes(deps)];
+  const routes: RouteDef[] = [...healthRoutes(deps), ...systemRoutes(deps), ...cameraRoutes(deps), ...mqttRoutes(deps), ...metricsRoutes(deps)];
   // Registered only when enabled; when disabled the routes do not exist (same 404 as any unknown path).
   if (config.DEBUG_ENDPOINTS_ENABLED) {
     routes.push(...debugRoutes(deps));
@@ -69,10 +74,11 @@ export function createApp({ config, store, mqtt, log }: AppParts): App {
   const koa = new Koa<AppState>({ proxy: false });
   koa.silent = true; // errors are logged once, by the problem middleware
   koa.use(requestContext(log));
+  koa.use(httpMetrics(metrics));
   koa.use(securityHeaders());
   koa.use(problemResponses());
   for (const mw of docsMiddleware(openApi)) koa.use(mw);
   koa.use(router.routes());
   koa.use(router.allowedMethods());
-  return { koa, routes, services, openApi };
+  return { koa, routes, services, metrics, openApi };
 }

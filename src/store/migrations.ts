@@ -46,4 +46,46 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: "events-outbox",
+    sql: `
+      CREATE TABLE events (
+        id                       TEXT PRIMARY KEY,
+        camera_id                TEXT NOT NULL REFERENCES cameras(id) ON DELETE CASCADE,
+        ts                       INTEGER NOT NULL,  -- epoch ms of timestamp: filters, counts, order
+        timestamp                TEXT NOT NULL,     -- ISO 8601 with offset, as published
+        description              TEXT NOT NULL,
+        objects_detected         TEXT NOT NULL,     -- JSON array of strings
+        confidence               INTEGER NOT NULL CHECK (confidence BETWEEN 0 AND 100),
+        created_at               TEXT NOT NULL,
+        ai_confidence            REAL,
+        smart_detection_type     TEXT,
+        is_doorbell_ring         INTEGER CHECK (is_doorbell_ring IN (0,1)),
+        provider_used            TEXT,
+        analysis_mode            TEXT,
+        low_confidence           INTEGER CHECK (low_confidence IN (0,1)),
+        correlation_group_id     TEXT,
+        delivery_carrier         TEXT,
+        delivery_carrier_display TEXT
+      ) STRICT;
+      CREATE INDEX events_camera_ts ON events (camera_id, ts);
+      CREATE INDEX events_ts ON events (ts, id);
+      CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- delivery order
+        camera_id  TEXT NOT NULL REFERENCES cameras(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL CHECK (kind IN ('event','last_event','counts','activity')),
+        event_id   TEXT,
+        payload    TEXT NOT NULL,
+        created_at INTEGER NOT NULL                    -- epoch ms
+      ) STRICT;
+      CREATE INDEX outbox_camera ON outbox (camera_id);
+      CREATE INDEX outbox_created ON outbox (created_at);
+      CREATE TABLE camera_status (
+        camera_id  TEXT PRIMARY KEY REFERENCES cameras(id) ON DELETE CASCADE,
+        state      TEXT NOT NULL CHECK (state IN ('connected','starting','disconnected','error','stopped')),
+        updated_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

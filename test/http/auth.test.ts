@@ -20,7 +20,7 @@ test("the route table covers the API (sanity: the iteration below is not vacuous
 test("every non-public route answers 401 with WWW-Authenticate to a missing, wrong or malformed key", async () => {
   for (const route of t.app.routes) {
     if (route.scope === "public") {
-      assert.is(route.path, "/api/v1/health", "only health may be public");
+      assert.is(route.path, "/api/v1/health", "only health may be public (and /metrics when METRICS_PUBLIC)");
       continue;
     }
     for (const headers of [{}, { Authorization: "Bearer not-a-real-key" }, { "X-API-Key": "not-a-real-key" }, { Authorization: "Basic dXNlcjpwYXNz" }] as Record<string, string>[]) {

@@ -1,5 +1,6 @@
 import type { Config } from "../../config/config.js";
 import type { Log } from "../../log.js";
+import type { Metrics } from "../../metrics/metrics.js";
 import type { MqttActorApi } from "../../mqtt/contract.js";
 import type { CameraService } from "../../services/cameras.js";
 import type { MqttConfigService } from "../../services/mqtt-config.js";
@@ -12,6 +13,7 @@ export interface RouteDeps {
   store: Store;
   mqtt: MqttActorApi;
   log: Log;
+  metrics: Metrics;
   version: string;
   startedAt: number;
   services: {
