@@ -19,62 +19,31 @@ export abstract class AppError extends Error {
   }
 }
 
-export class ValidationError extends AppError {
-  readonly status = 422;
-  readonly type = "validation-error";
-  readonly title = "Validation failed";
-  constructor(readonly errors: FieldError[], detail?: string) {
+/** One HTTP error kind: its status, problem type slug and title, plus response headers. */
+function errorKind(status: number, type: string, title: string, headers: Record<string, string> = {}) {
+  return class extends AppError {
+    readonly status = status;
+    readonly type = type;
+    readonly title = title;
+    override readonly headers = headers;
+  };
+}
+
+export class BadRequestError extends errorKind(400, "bad-request", "Bad request") {}
+export class UnauthorizedError extends errorKind(401, "unauthorized", "Unauthorized", { "WWW-Authenticate": 'Bearer realm="argus-bridge"' }) {}
+export class ForbiddenError extends errorKind(403, "forbidden", "Forbidden") {}
+export class NotFoundError extends errorKind(404, "not-found", "Not found") {}
+export class ConflictError extends errorKind(409, "conflict", "Conflict") {}
+// The rest of an oversized body is discarded; closing the connection stops the client sending more.
+export class PayloadTooLargeError extends errorKind(413, "payload-too-large", "Payload too large", { Connection: "close" }) {}
+export class UnsupportedMediaTypeError extends errorKind(415, "unsupported-media-type", "Unsupported media type") {}
+export class ServiceUnavailableError extends errorKind(503, "service-unavailable", "Service unavailable") {}
+
+export class ValidationError extends errorKind(422, "validation-error", "Validation failed") {
+  constructor(
+    readonly errors: FieldError[],
+    detail?: string,
+  ) {
     super(detail ?? errors.map((e) => `${e.field}: ${e.message}`).join("; "));
   }
-}
-
-export class BadRequestError extends AppError {
-  readonly status = 400;
-  readonly type = "bad-request";
-  readonly title = "Bad request";
-}
-
-export class UnsupportedMediaTypeError extends AppError {
-  readonly status = 415;
-  readonly type = "unsupported-media-type";
-  readonly title = "Unsupported media type";
-}
-
-export class PayloadTooLargeError extends AppError {
-  readonly status = 413;
-  readonly type = "payload-too-large";
-  readonly title = "Payload too large";
-  // The rest of the body is discarded; closing the connection stops the client sending more.
-  override readonly headers = { Connection: "close" };
-}
-
-export class UnauthorizedError extends AppError {
-  readonly status = 401;
-  readonly type = "unauthorized";
-  readonly title = "Unauthorized";
-  override readonly headers = { "WWW-Authenticate": 'Bearer realm="argus-bridge"' };
-}
-
-export class ForbiddenError extends AppError {
-  readonly status = 403;
-  readonly type = "forbidden";
-  readonly title = "Forbidden";
-}
-
-export class NotFoundError extends AppError {
-  readonly status = 404;
-  readonly type = "not-found";
-  readonly title = "Not found";
-}
-
-export class ConflictError extends AppError {
-  readonly status = 409;
-  readonly type = "conflict";
-  readonly title = "Conflict";
-}
-
-export class ServiceUnavailableError extends AppError {
-  readonly status = 503;
-  readonly type = "service-unavailable";
-  readonly title = "Service unavailable";
 }

@@ -61,6 +61,10 @@ const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
 const NOT_AUTHORIZED = new Set([4, 5, 134, 135]);
 /** Publishes in flight when the broker announces no receive maximum (3.1.1). */
 const DEFAULT_WINDOW = 256;
+/** Above this many possible topics, retained configs are also collected by exact topic. */
+const EXACT_COLLECT_THRESHOLD = 3000;
+const EXACT_BATCH = 500;
+const EXACT_LANES = 4;
 
 export class NotConnectedError extends Error {
   constructor(message = "not connected") {
@@ -123,6 +127,14 @@ interface Conn {
   haStatusTopic: string | null;
   collector: ((topic: string, payload: Buffer, packet: IPublishPacket) => void) | null;
   watchdog: NodeJS.Timeout | null;
+  /** Publishes awaiting their ack; failed on close or by the sweep after their deadline. */
+  pending: Set<Pending>;
+  sweep: NodeJS.Timeout | null;
+}
+
+interface Pending {
+  deadline: number;
+  fail: (e: Error) => void;
 }
 
 export interface MqttActorDeps {
@@ -523,6 +535,8 @@ export class MqttActor implements MqttActorApi {
       haStatusTopic: null,
       collector: null,
       watchdog: null,
+      pending: new Set(),
+      sweep: null,
     };
     this.conn = conn;
     // Bounded connect: MQTT.js has connectTimeout, this catches anything that slips past it.
@@ -550,6 +564,10 @@ export class MqttActor implements MqttActorApi {
     conn.generation = this.generation;
     const receiveMax = conn.protocol === "5.0" ? conn.client.serverProperties?.receiveMaximum : undefined;
     conn.window = new Window(Math.max(1, Math.min(receiveMax ?? DEFAULT_WINDOW, 1024)));
+    conn.sweep = setInterval(() => {
+      const now = Date.now();
+      for (const p of conn.pending) if (p.deadline < now) p.fail(new Error(`no acknowledgement within ${this.opTimeout()} ms`));
+    }, 500);
     this.connects += 1;
     this.connectedSince = new Date().toISOString();
     this.lastConnectedAt = this.connectedSince;
@@ -589,6 +607,8 @@ export class MqttActor implements MqttActorApi {
     const err = new StaleJobError("connection closed");
     conn.markClosed(err);
     conn.window?.fail(err);
+    if (conn.sweep) clearInterval(conn.sweep);
+    for (const p of [...conn.pending]) p.fail(err);
     conn.collector = null;
     if (conn !== this.conn || conn.retired || this.stopped) return;
     const wasConnected = conn.generation !== null;
@@ -722,7 +742,7 @@ export class MqttActor implements MqttActorApi {
     await this.publishMany(conn, [{ topic: ctx.availability_topic, payload: s.birth_message }], 1, true);
 
     // 2. What is retained now (ours and others'), to skip unchanged configs and find leftovers.
-    const retained = await this.collectRetained(conn, s.discovery_prefix);
+    const retained = await this.collectRetained(conn, s.discovery_prefix, generation);
     await this.testHooks.afterCollect?.(generation);
     conn = this.connFor(generation);
 
@@ -809,8 +829,14 @@ export class MqttActor implements MqttActorApi {
     this.dropClears(clearSnapshot);
   }
 
-  /** Subscribes to the discovery filters and gathers retained configs until quiet or the deadline. */
-  private async collectRetained(conn: Conn, discoveryPrefix: string): Promise<Map<string, string>> {
+  /**
+   * Gathers the retained discovery configs. Phase 1: the wildcard filters, until quiet or the
+   * budget. Phase 2 (large installations): brokers drop retained messages beyond their per-client
+   * queue on a wildcard subscribe (mosquitto delivers ~9,000 of 60,000), so every topic we could
+   * own for a known camera (both modes) that phase 1 did not see is asked for by exact-topic
+   * SUBSCRIBE + UNSUBSCRIBE batches; the UNSUBACK follows the batch's retained messages.
+   */
+  private async collectRetained(conn: Conn, discoveryPrefix: string, generation: number): Promise<Map<string, string>> {
     const subs = discoverySubscriptions(discoveryPrefix);
     const collected = new Map<string, string>();
     let last = performance.now();
@@ -833,10 +859,27 @@ export class MqttActor implements MqttActorApi {
         // Past the budget only while retained messages are still flowing, and never forever.
         if (now - begin >= budget && (now - last >= 50 || now - begin >= budget * 10)) break;
       }
+      await this.guard(conn, conn.client.unsubscribeAsync(subs));
+      this.connFor(generation);
+
+      const known: string[] = [];
+      for (const id of this.cameras.keys()) for (const t of allCameraDiscoveryTopics(id, discoveryPrefix)) if (!collected.has(t)) known.push(t);
+      if (collected.size + known.length > EXACT_COLLECT_THRESHOLD && known.length > 0) {
+        const batches: string[][] = [];
+        for (let i = 0; i < known.length; i += EXACT_BATCH) batches.push(known.slice(i, i + EXACT_BATCH));
+        let next = 0;
+        const lane = async () => {
+          while (next < batches.length) {
+            const batch = batches[next++]!;
+            await this.guard(conn, conn.client.subscribeAsync(batch, { qos: 0 }));
+            await this.guard(conn, conn.client.unsubscribeAsync(batch));
+          }
+        };
+        await Promise.all(Array.from({ length: EXACT_LANES }, lane));
+      }
     } finally {
       conn.collector = null;
     }
-    await this.guard(conn, conn.client.unsubscribeAsync(subs));
     return collected;
   }
 
@@ -865,26 +908,45 @@ export class MqttActor implements MqttActorApi {
    * One publish, bounded: waits for a window slot (the broker's receive maximum), then for the
    * PUBACK (QoS > 0) or the write (QoS 0). Rejects when the connection closes or on timeout.
    */
-  private async publishOne(conn: Conn, topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): Promise<void> {
-    if (conn.closed || !conn.window) throw new NotConnectedError();
+  private publishOne(conn: Conn, topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): Promise<void> {
+    if (conn.closed || !conn.window) return Promise.reject(new NotConnectedError());
     const window = conn.window;
-    await Promise.race([window.acquire(), conn.closedPromise]);
-    this.inFlight += 1;
-    try {
-      const opts: mqtt.IClientPublishOptions = { qos, retain };
-      if (expiry !== null && conn.protocol === "5.0" && !retain) opts.properties = { messageExpiryInterval: expiry };
-      const done = new Promise<void>((resolve, reject) => {
-        conn.client.publish(topic, payload, opts, (err) => (err ? reject(err) : resolve()));
-      });
-      await this.guard(conn, done);
-      this.published += 1;
-    } catch (e) {
-      if (!(e instanceof StaleJobError)) this.failures += 1;
-      throw e;
-    } finally {
-      this.inFlight -= 1;
-      window.release();
-    }
+    const opts: mqtt.IClientPublishOptions = { qos, retain };
+    if (expiry !== null && conn.protocol === "5.0" && !retain) opts.properties = { messageExpiryInterval: expiry };
+    // One shared sweep per connection bounds every publish (no timer per message): 10,000 cameras
+    // means 60,000 publishes in flight through the window.
+    return window.acquire().then(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          let settled = false;
+          const entry: Pending = { deadline: Date.now() + this.opTimeout(), fail: (e) => settle(e) };
+          const settle = (err: Error | null | undefined) => {
+            if (settled) return;
+            settled = true;
+            conn.pending.delete(entry);
+            this.inFlight -= 1;
+            window.release();
+            if (err) {
+              if (!(err instanceof StaleJobError)) this.failures += 1;
+              reject(err);
+            } else {
+              this.published += 1;
+              resolve();
+            }
+          };
+          this.inFlight += 1;
+          conn.pending.add(entry);
+          if (conn.closed) {
+            settle(new StaleJobError("connection closed"));
+            return;
+          }
+          try {
+            conn.client.publish(topic, payload, opts, (err) => settle(err ?? null));
+          } catch (e) {
+            settle(e instanceof Error ? e : new Error(String(e)));
+          }
+        }),
+    );
   }
 
   /** Pipelined: everything in flight at once (within the window), all awaited. */

@@ -36,3 +36,32 @@ export interface MqttSettings {
 export function effectiveAvailabilityTopic(s: Pick<MqttSettings, "availability_topic" | "topic_prefix">): string {
   return s.availability_topic.trim() !== "" ? s.availability_topic : `${s.topic_prefix}/status`;
 }
+
+/** Defaults of the compatibility contract (argusai-compat.md); the broker itself has none. */
+export function defaultMqttSettings(overrides: Partial<MqttSettings> = {}): MqttSettings {
+  return {
+    enabled: true,
+    broker_host: "",
+    broker_port: 1883,
+    username: null,
+    password: null,
+    use_tls: false,
+    tls_ca_file: null,
+    tls_cert_file: null,
+    tls_key_file: null,
+    tls_reject_unauthorized: true,
+    topic_prefix: "liveobject",
+    discovery_prefix: "homeassistant",
+    discovery_enabled: true,
+    discovery_mode: "entity",
+    qos: 1,
+    retain_messages: true,
+    message_expiry_seconds: 300,
+    availability_topic: "",
+    birth_message: "online",
+    will_message: "offline",
+    ha_status_topic: "homeassistant/status",
+    ha_birth_delay_max_ms: 5000,
+    ...overrides,
+  };
+}

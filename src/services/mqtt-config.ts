@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Config } from "../config/config.js";
-import type { MqttSettings } from "../mqtt/settings.js";
+import { defaultMqttSettings, type MqttSettings } from "../mqtt/settings.js";
 import type { Store } from "../store/store.js";
 
 const CONFIG_KEY = "mqtt.config";
@@ -84,29 +84,13 @@ export type MqttConfigView = z.output<typeof mqttConfigViewSchema>;
 export type MqttConfigUpdate = z.output<typeof mqttConfigUpdateSchema>;
 
 export function defaultMqttConfig(cfg: Pick<Config, "HA_DISCOVERY_MODE" | "HA_STATUS_TOPIC" | "HA_BIRTH_DELAY_MAX_MS">): StoredMqttConfig {
-  return {
-    enabled: true,
-    broker_host: null,
-    broker_port: 1883,
-    username: null,
-    use_tls: false,
-    tls_ca_file: null,
-    tls_cert_file: null,
-    tls_key_file: null,
-    tls_reject_unauthorized: true,
-    topic_prefix: "liveobject",
-    discovery_prefix: "homeassistant",
-    discovery_enabled: true,
+  const { password: _password, ...defaults } = defaultMqttSettings({
     discovery_mode: cfg.HA_DISCOVERY_MODE,
-    qos: 1,
-    retain_messages: true,
-    message_expiry_seconds: 300,
-    availability_topic: "",
-    birth_message: "online",
-    will_message: "offline",
     ha_status_topic: cfg.HA_STATUS_TOPIC,
     ha_birth_delay_max_ms: cfg.HA_BIRTH_DELAY_MAX_MS,
-  };
+  });
+  // No broker by default: the embedded one is used until one is configured.
+  return { ...defaults, broker_host: null };
 }
 
 export class MqttConfigService {

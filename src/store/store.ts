@@ -4,7 +4,9 @@ import { ApiKeyStore } from "../auth/api-keys.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import { CamerasRepo } from "./cameras-repo.js";
 import { openDatabase, type Db } from "./database.js";
+import { EventsRepo } from "./events-repo.js";
 import { MetaRepo } from "./meta-repo.js";
+import { OutboxRepo } from "./outbox-repo.js";
 import { SettingsRepo } from "./settings-repo.js";
 
 export interface Store {
@@ -13,6 +15,8 @@ export interface Store {
   cameras: CamerasRepo;
   apiKeys: ApiKeyStore;
   meta: MetaRepo;
+  events: EventsRepo;
+  outbox: OutboxRepo;
   /** Cheap liveness probe for /health. */
   ping(): boolean;
   close(): void;
@@ -28,6 +32,8 @@ export function openStore(opts: { file: string; box: SecretBox }): Store {
     cameras: new CamerasRepo(db),
     apiKeys: new ApiKeyStore(db),
     meta: new MetaRepo(db),
+    events: new EventsRepo(db),
+    outbox: new OutboxRepo(db),
     ping: () => {
       try {
         return (db.prepare("SELECT 1 AS ok").get() as { ok: number }).ok === 1;
