@@ -16,6 +16,7 @@ import type { RouteDef } from "./http/route.js";
 import { buildRouter } from "./http/router.js";
 import { cameraRoutes } from "./http/routes/cameras.js";
 import { debugRoutes } from "./http/routes/debug.js";
+import { eventRoutes } from "./http/routes/events.js";
 import type { RouteDeps } from "./http/routes/deps.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { metricsRoutes } from "./http/routes/metrics.js";
@@ -25,6 +26,7 @@ import { mqttRoutes } from "./http/routes/mqtt.js";
 import { systemRoutes } from "./http/routes/system.js";
 import type { AppState } from "./http/state.js";
 import { CameraService } from "./services/cameras.js";
+import { EventRuntime } from "./services/events.js";
 import { MqttConfigService } from "./services/mqtt-config.js";
 import { SystemSettingsService } from "./services/system-settings.js";
 import type { Store } from "./store/store.js";
@@ -43,6 +45,8 @@ export interface App {
   services: RouteDeps["services"];
   metrics: Metrics;
   openApi: () => Record<string, unknown>;
+  /** Stops the event timers and the outbox pump (the store and the actor are the caller's). */
+  stop(): void;
 }
 
 export function appVersion(): string {
@@ -51,15 +55,18 @@ export function appVersion(): string {
 }
 
 export function createApp({ config, store, mqtt, log }: AppParts): App {
+  const mqttConfig = new MqttConfigService(store, config);
+  const events = new EventRuntime({ config, store, mqtt, log, mqttConfig });
   const services = {
-    cameras: new CameraService(store, mqtt, log),
+    cameras: new CameraService(store, mqtt, log, { changed: (c) => events.cameraChanged(c), deleted: (id) => events.cameraDeleted(id) }),
     systemSettings: new SystemSettingsService(store),
-    mqttConfig: new MqttConfigService(store, config),
+    mqttConfig,
+    events,
   };
   const metrics = createMetrics({ mqtt });
   const deps: RouteDeps = { config, store, mqtt, log, metrics, version: appVersion(), startedAt: Date.now(), services };
 
-  const routes: RouteDef[] = [...healthRoutes(deps), ...systemRoutes(deps), ...cameraRoutes(deps), ...mqttRoutes(deps), ...metricsRoutes(deps)];
+  const routes: RouteDef[] = [...healthRoutes(deps), ...systemRoutes(deps), ...cameraRoutes(deps), ...mqttRoutes(deps), ...metricsRoutes(deps), ...eventRoutes(deps)];
   // Registered only when enabled; when disabled the routes do not exist (same 404 as any unknown path).
   if (config.DEBUG_ENDPOINTS_ENABLED) {
     routes.push(...debugRoutes(deps));
@@ -80,5 +87,6 @@ export function createApp({ config, store, mqtt, log }: AppParts): App {
   for (const mw of docsMiddleware(openApi)) koa.use(mw);
   koa.use(router.routes());
   koa.use(router.allowedMethods());
-  return { koa, routes, services, metrics, openApi };
+  events.start();
+  return { koa, routes, services, metrics, openApi, stop: () => events.stop() };
 }

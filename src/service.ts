@@ -13,7 +13,9 @@ import type { Log } from "./log.js";
 import type { ActorStateChange } from "./mqtt/contract.js";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./mqtt/embedded-broker.js";
 import { createMqttActor, type SupervisedMqttActor } from "./mqtt/supervisor.js";
+import { initialStateMessages, StatePayloads } from "./services/camera-state.js";
 import { MqttConfigService } from "./services/mqtt-config.js";
+import { zonedClock } from "./ha/time.js";
 import { databasePath, openStore, type Store } from "./store/store.js";
 
 export interface RunningService {
@@ -65,7 +67,8 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       {
         settings: mqttConfig.actorSettings(),
         cameras: store.cameras.list(),
-        state: [],
+        // Every camera's status, last_event, counts and activity, so nothing reads "unknown" after a restart.
+        state: initialStateMessages(store, new StatePayloads(zonedClock(config.TIME_ZONE), config.apiBaseUrl), config.ACTIVITY_TIMEOUT_S * 1000, mqttConfig.stored().topic_prefix),
         app_version: appVersion(),
         instance_id: store.meta.instanceId(),
       },
@@ -85,6 +88,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     cleanups.push(() => clearInterval(healthTimer));
 
     const app = createApp({ config, store, mqtt, log });
+    cleanups.push(() => app.stop());
     const server = await listen(app.koa, config.HOST, config.PORT);
     cleanups.push(() => server.close(config.SHUTDOWN_TIMEOUT_MS));
     log.info({ url: server.url, docs: `${server.url}/docs`, data_dir: config.dataDir, admin_key_file: join(config.dataDir, "admin-api-key") }, "argus-bridge listening");

@@ -455,6 +455,11 @@ export class MqttActor implements MqttActorApi {
     if (c && !c.closed) c.client.stream?.destroy();
   }
 
+  /** Renders that went through the piscina pool. */
+  get pooledRenders(): number {
+    return this.pool.pooledRenders;
+  }
+
   get currentGeneration(): number {
     return this.generation;
   }

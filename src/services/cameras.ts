@@ -10,11 +10,18 @@ import type { MqttActorApi } from "../mqtt/contract.js";
 import type { CameraPatch, NewCamera } from "../store/cameras-repo.js";
 import type { Store } from "../store/store.js";
 
+/** Told after each committed change (camera state topics follow the camera). */
+export interface CameraHooks {
+  changed?(camera: Camera): void;
+  deleted?(cameraId: string): void;
+}
+
 export class CameraService {
   constructor(
     private readonly store: Store,
     private readonly mqtt: MqttActorApi,
     private readonly log: Log,
+    private readonly hooks: CameraHooks = {},
   ) {}
 
   list(): Camera[] {
@@ -30,6 +37,7 @@ export class CameraService {
   create(input: NewCamera): Camera {
     const camera = this.store.cameras.create(input);
     this.tell("upsertCamera", () => this.mqtt.upsertCamera(camera), camera.id);
+    this.hooks.changed?.(camera);
     return camera;
   }
 
@@ -37,11 +45,13 @@ export class CameraService {
     const camera = this.store.cameras.update(id, patch);
     if (!camera) throw new NotFoundError(`No camera with id ${id}.`);
     this.tell("upsertCamera", () => this.mqtt.upsertCamera(camera), camera.id);
+    this.hooks.changed?.(camera);
     return camera;
   }
 
   delete(id: string): void {
     if (!this.store.cameras.delete(id)) throw new NotFoundError(`No camera with id ${id}.`);
+    this.hooks.deleted?.(id);
     this.tell("removeCamera", () => this.mqtt.removeCamera(id), id);
   }
 

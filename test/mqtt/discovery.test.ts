@@ -348,4 +348,26 @@ t("testConnection: separate client, saves nothing, never echoes the password", a
   }
 });
 
+t("600 cameras: render pool, pipelined publish, second connect skips every unchanged config", async () => {
+  const cams = Array.from({ length: 600 }, (_, i) => makeCamera(`bulk${String(i).padStart(4, "0")}`));
+  const broker = await startMosquitto();
+  const actor = new MqttActor({ logger: captureLogger().logger });
+  try {
+    const options = { ...FAST_OPTIONS, render_pool_threshold: 100 };
+    await actor.start({ settings: makeSettings(broker.port), cameras: cams, state: [], app_version: VERSION, instance_id: "bulk", options }, () => undefined);
+    await settle(actor, 1);
+    assert.is(actor.pooledRenders, 1, "rendered in the piscina pool");
+    assert.is(actor.reports[0]!.configs_sent, 3600);
+    actor.dropConnection();
+    await settle(actor, 2);
+    const second = actor.reports[1]!;
+    assert.is(second.configs_skipped, 3600, "no discovery storm on reconnect");
+    assert.is(second.configs_sent, 0);
+    assert.is((await actor.health()).failures, 0);
+  } finally {
+    await actor.stop();
+    await broker.stop();
+  }
+});
+
 test.run();

@@ -3,6 +3,7 @@ import { CAMERA_TYPES } from "../../domain/camera.js";
 import { cleanText, uuidParam } from "../schemas/common.js";
 import { defineRoute, type RouteDef } from "../route.js";
 import type { RouteDeps } from "./deps.js";
+import { cameraStatusRoute } from "./events.js";
 
 export const cameraSchema = z.object({
   id: z.string(),
@@ -95,5 +96,6 @@ export function cameraRoutes(deps: RouteDeps): RouteDef[] {
         return { status: 204 };
       },
     }),
+    cameraStatusRoute(deps),
   ];
 }

@@ -3,6 +3,7 @@ import type { Log } from "../../log.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { MqttActorApi } from "../../mqtt/contract.js";
 import type { CameraService } from "../../services/cameras.js";
+import type { EventRuntime } from "../../services/events.js";
 import type { MqttConfigService } from "../../services/mqtt-config.js";
 import type { SystemSettingsService } from "../../services/system-settings.js";
 import type { Store } from "../../store/store.js";
@@ -20,5 +21,6 @@ export interface RouteDeps {
     cameras: CameraService;
     systemSettings: SystemSettingsService;
     mqttConfig: MqttConfigService;
+    events: EventRuntime;
   };
 }

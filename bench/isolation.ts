@@ -1,0 +1,115 @@
+/**
+ * Isolation: GET /api/v1/health at a fixed rate, idle and during a full N-camera republish, with the
+ * MQTT actor in its worker thread and inline (same thread as the API). The republish is the real
+ * one after a broker restart: mosquitto (persistence off) is SIGKILLed and restarted, the actor
+ * reconnects after its backoff and republishes every config into the empty broker. The storm window
+ * is taken from the service's own log: "mqtt connected" -> "discovery reconcile done".
+ * Memory (whole-process RSS, all threads) is read from /proc for the same processes.
+ */
+import { performance } from "node:perf_hooks";
+import { startMosquitto } from "../test/helpers/mosquitto.js";
+import { fixedRate, median, processMemory, round, sleep, summarize, type Summary } from "./lib.js";
+import { isConnected, isReconcileDone, startBenchService } from "./service.js";
+
+export interface IsolationRep {
+  idle: Summary;
+  storm: Summary;
+  storm_ms: number;
+  configs_sent: number;
+}
+
+export interface IsolationResult {
+  mode: "worker" | "inline";
+  cameras: number;
+  reps: IsolationRep[];
+  idle: Summary;
+  storm: Summary;
+  p99_ratio: number;
+  storm_ms: number;
+  memory: { rss_idle_mb: number; rss_after_mb: number; peak_mb: number };
+  first_reconcile_ms: number;
+}
+
+function medianSummary(list: Summary[]): Summary {
+  return {
+    n: median(list.map((s) => s.n)),
+    rps: median(list.map((s) => s.rps)),
+    p50: median(list.map((s) => s.p50)),
+    p90: median(list.map((s) => s.p90)),
+    p99: median(list.map((s) => s.p99)),
+    max: median(list.map((s) => s.max)),
+    errors: list.reduce((a, s) => a + s.errors, 0),
+  };
+}
+
+export async function benchIsolation(opts: { cameras: number; reps: number; rate: number; idleMs: number }, log: (s: string) => void): Promise<IsolationResult[]> {
+  const out: IsolationResult[] = [];
+  for (const mode of ["worker", "inline"] as const) {
+    const mosq = await startMosquitto();
+    const t0 = Date.now();
+    const s = await startBenchService({ cameras: opts.cameras, env: { MQTT_URL: mosq.url, MQTT_ACTOR: mode, HA_DISCOVERY_MODE: "entity" } });
+    try {
+      await s.watch.waitFor(isReconcileDone, 180_000, "the first reconcile");
+      const firstMs = Date.now() - t0;
+      await sleep(1500);
+      const rssIdle = processMemory(s.svc.child.pid!).rss_mb;
+      const target = { url: `${s.url}/api/v1/health` };
+      // Warm-up: JIT and keep-alive sockets.
+      await fixedRate(target, { rate: opts.rate, durationMs: 1000 });
+      const reps: IsolationRep[] = [];
+      for (let r = 0; r < opts.reps; r++) {
+        const idle = await fixedRate(target, { rate: opts.rate, durationMs: opts.idleMs });
+        const idleSum = summarize(idle.latencies, idle.elapsedMs, idle.errors);
+
+        const mark = s.watch.mark;
+        let done = false;
+        let stopAt = Infinity;
+        const load = fixedRate(target, { rate: opts.rate, durationMs: 120_000, stop: () => done && performance.now() >= stopAt });
+        await sleep(300);
+        await mosq.killAndRestart();
+        const connected = await s.watch.waitFor(isConnected, 60_000, "reconnect", mark);
+        const finished = await s.watch.waitFor(isReconcileDone, 120_000, "the storm's reconcile", mark);
+        done = true;
+        stopAt = performance.now() + 200;
+        const storm = await load;
+        // Log times are epoch ms; the generator's are performance.now(): align through timeOrigin.
+        const from = (connected.time as number) - performance.timeOrigin;
+        const to = (finished.time as number) - performance.timeOrigin;
+        const inWindow: number[] = [];
+        storm.latencies.forEach((lat, i) => {
+          const at = storm.sentAt[i]!;
+          if (at >= from && at <= to) inWindow.push(lat);
+        });
+        const stormMs = to - from;
+        const rep: IsolationRep = {
+          idle: idleSum,
+          storm: summarize(inWindow, stormMs, storm.errors),
+          storm_ms: round(stormMs, 0),
+          configs_sent: Number(finished.configs_sent ?? 0),
+        };
+        reps.push(rep);
+        log(`  isolation ${mode} rep ${r + 1}: idle p50 ${rep.idle.p50} p99 ${rep.idle.p99} | storm ${rep.storm_ms} ms, ${rep.configs_sent} configs, p50 ${rep.storm.p50} p99 ${rep.storm.p99} max ${rep.storm.max} (n=${rep.storm.n})`);
+        await sleep(1000);
+      }
+      const mem = processMemory(s.svc.child.pid!);
+      const idle = medianSummary(reps.map((r) => r.idle));
+      const storm = medianSummary(reps.map((r) => r.storm));
+      out.push({
+        mode,
+        cameras: opts.cameras,
+        reps,
+        idle,
+        storm,
+        p99_ratio: round(median(reps.map((r) => r.storm.p99 / r.idle.p99)), 2),
+        storm_ms: median(reps.map((r) => r.storm_ms)),
+        memory: { rss_idle_mb: rssIdle, rss_after_mb: mem.rss_mb, peak_mb: mem.peak_mb },
+        first_reconcile_ms: firstMs,
+      });
+    } finally {
+      await s.stop();
+      s.cleanup();
+      await mosq.stop();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,232 @@
+/**
+ * Camera events in, Home Assistant state out. One EventRuntime per process (built in createApp):
+ *
+ * - createEvent stores the event and its four outbox entries (event, last_event, counts,
+ *   activity ON) in ONE transaction, then wakes the outbox pump. A crash after the commit leaves
+ *   the entries for the next start; a crash before it leaves nothing.
+ * - activity OFF, periodic and on-connect counts go through the same outbox, so the broker always
+ *   ends on the newest state even after an outage.
+ * - status reports are retained state sent with publishState (only that route writes the topic).
+ */
+import { randomUUID } from "node:crypto";
+import type { Config } from "../config/config.js";
+import type { Camera, CameraRuntimeState, CameraStatus } from "../domain/camera.js";
+import type { CameraEvent } from "../domain/event.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import { mapRuntimeState } from "../ha/state-payloads.js";
+import { zonedClock } from "../ha/time.js";
+import { cameraStateTopics } from "../ha/topics.js";
+import type { Log } from "../log.js";
+import type { MqttActorApi } from "../mqtt/contract.js";
+import type { EventQuery } from "../store/events-repo.js";
+import type { NewOutboxEntry } from "../store/outbox-repo.js";
+import type { Store } from "../store/store.js";
+import { ActivityTimers } from "./activity.js";
+import { cameraSnapshot, snapshotEntries, StatePayloads, writeStatus } from "./camera-state.js";
+import { countEvents } from "./counts.js";
+import type { MqttConfigService } from "./mqtt-config.js";
+import { OutboxPump } from "./outbox-pump.js";
+import { Retention } from "./retention.js";
+
+export const COUNTS_REFRESH_MS = 5 * 60_000;
+
+export interface NewEvent {
+  camera_id: string;
+  description: string;
+  objects_detected: string[];
+  confidence: number;
+  /** ISO 8601 with an offset; now when absent. */
+  timestamp?: string | undefined;
+  ai_confidence?: number | null | undefined;
+  smart_detection_type?: string | null | undefined;
+  is_doorbell_ring?: boolean | null | undefined;
+  provider_used?: string | null | undefined;
+  analysis_mode?: string | null | undefined;
+  low_confidence?: boolean | null | undefined;
+  correlation_group_id?: string | null | undefined;
+  delivery_carrier?: string | null | undefined;
+  delivery_carrier_display?: string | null | undefined;
+}
+
+export interface CameraStatusView {
+  camera_id: string;
+  state: CameraRuntimeState;
+  status: CameraStatus;
+  updated_at: string;
+}
+
+export interface EventRuntimeDeps {
+  config: Pick<Config, "TIME_ZONE" | "apiBaseUrl" | "ACTIVITY_TIMEOUT_S" | "EVENT_RETENTION_DAYS" | "OUTBOX_MAX_AGE_S" | "OUTBOX_MAX_ENTRIES">;
+  store: Store;
+  mqtt: MqttActorApi;
+  log: Log;
+  mqttConfig: Pick<MqttConfigService, "stored">;
+}
+
+export class EventRuntime {
+  readonly payloads: StatePayloads;
+  readonly pump: OutboxPump;
+  readonly activity: ActivityTimers;
+  readonly retention: Retention;
+  private countsTimer: NodeJS.Timeout | null = null;
+  private started = false;
+
+  constructor(private readonly d: EventRuntimeDeps) {
+    this.payloads = new StatePayloads(zonedClock(d.config.TIME_ZONE), d.config.apiBaseUrl);
+    this.pump = new OutboxPump({
+      store: d.store,
+      mqtt: d.mqtt,
+      log: d.log,
+      settings: () => d.mqttConfig.stored(),
+      maxAgeS: d.config.OUTBOX_MAX_AGE_S,
+      maxEntries: d.config.OUTBOX_MAX_ENTRIES,
+    });
+    this.activity = new ActivityTimers(d.config.ACTIVITY_TIMEOUT_S * 1000, (id) => this.guard(() => this.activityExpired(id)));
+    this.retention = new Retention({ store: d.store, log: d.log, retentionDays: d.config.EVENT_RETENTION_DAYS });
+  }
+
+  /** Restores timers from the store, restates leftovers' cameras, starts the pump and the intervals. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const now = new Date();
+    const restate: NewOutboxEntry[] = [];
+    for (const camera of this.d.store.cameras.list()) {
+      const snap = cameraSnapshot(this.d.store, this.payloads, this.activity.timeoutMs, camera, now);
+      if (snap.lastArrival !== null && now.getTime() < snap.lastArrival + this.activity.timeoutMs) this.activity.touch(camera.id, snap.lastArrival);
+      // Undelivered state from before a restart would otherwise be the last word on the broker
+      // (the reconcile publishes the fresh snapshot first, the pump drains the old entries after).
+      if (this.d.store.outbox.pendingStateCount(camera.id) > 0) restate.push(...snapshotEntries(camera, snap));
+    }
+    if (restate.length > 0) this.d.store.outbox.add(restate);
+    this.pump.onConnect(() => this.refreshCounts());
+    this.pump.start();
+    this.countsTimer = setInterval(() => this.guard(() => this.refreshCounts()), COUNTS_REFRESH_MS);
+    this.countsTimer.unref();
+    this.retention.start();
+  }
+
+  stop(): void {
+    this.pump.stop();
+    this.activity.stop();
+    this.retention.stop();
+    if (this.countsTimer) clearInterval(this.countsTimer);
+  }
+
+  // ------------------------------------------------------------------ events
+
+  createEvent(input: NewEvent): CameraEvent {
+    const camera = this.d.store.cameras.get(input.camera_id);
+    if (!camera) throw new NotFoundError(`No camera with id ${input.camera_id}.`);
+    if (!camera.is_enabled) throw new ConflictError(`Camera ${input.camera_id} is disabled; enable it before posting events.`);
+    const now = new Date();
+    const ts = input.timestamp !== undefined ? Date.parse(input.timestamp) : now.getTime();
+    const event: CameraEvent = {
+      id: randomUUID(),
+      camera_id: camera.id,
+      description: input.description,
+      objects_detected: input.objects_detected,
+      confidence: input.confidence,
+      timestamp: this.payloads.clock.isoWithOffset(new Date(ts)),
+      created_at: now.toISOString(),
+      ai_confidence: input.ai_confidence ?? null,
+      smart_detection_type: input.smart_detection_type ?? null,
+      is_doorbell_ring: input.is_doorbell_ring ?? null,
+      provider_used: input.provider_used ?? null,
+      analysis_mode: input.analysis_mode ?? null,
+      low_confidence: input.low_confidence ?? null,
+      correlation_group_id: input.correlation_group_id ?? null,
+      delivery_carrier: input.delivery_carrier ?? null,
+      delivery_carrier_display: input.delivery_carrier_display ?? null,
+    };
+    const { store } = this.d;
+    store.db.transaction(() => {
+      store.events.insert(event, ts);
+      const counts = countEvents(store, this.payloads.clock, camera.id, now);
+      store.outbox.add(
+        [
+          { camera_id: camera.id, kind: "event", event_id: event.id, payload: this.payloads.event(event, camera) },
+          { camera_id: camera.id, kind: "last_event", event_id: event.id, payload: this.payloads.lastEvent(event, camera) },
+          { camera_id: camera.id, kind: "counts", event_id: event.id, payload: this.payloads.counts(camera, counts, now) },
+          { camera_id: camera.id, kind: "activity", event_id: event.id, payload: this.payloads.activity(camera.id, true, event) },
+        ],
+        now.getTime(),
+      );
+    })();
+    this.activity.touch(camera.id, now.getTime());
+    this.pump.added(4);
+    return event;
+  }
+
+  getEvent(id: string): CameraEvent {
+    const event = this.d.store.events.get(id);
+    if (!event) throw new NotFoundError(`No event with id ${id}.`);
+    return event;
+  }
+
+  listEvents(q: EventQuery): ReturnType<Store["events"]["list"]> {
+    return this.d.store.events.list(q);
+  }
+
+  // ------------------------------------------------------------------ cameras
+
+  reportStatus(cameraId: string, state: CameraRuntimeState): CameraStatusView {
+    const camera = this.d.store.cameras.get(cameraId);
+    if (!camera) throw new NotFoundError(`No camera with id ${cameraId}.`);
+    const at = new Date();
+    writeStatus(this.d.store, cameraId, state, at);
+    const status = mapRuntimeState(state);
+    this.publishStatus(camera, this.payloads.status(camera, status, at));
+    return { camera_id: cameraId, state, status, updated_at: this.payloads.clock.isoWithOffset(at) };
+  }
+
+  /** New or changed camera: state topics restated at once (a new camera gets its defaults). */
+  cameraChanged(camera: Camera): void {
+    const snap = cameraSnapshot(this.d.store, this.payloads, this.activity.timeoutMs, camera, new Date());
+    this.publishStatus(camera, snap.status);
+    const entries = snapshotEntries(camera, snap);
+    this.d.store.outbox.add(entries);
+    this.pump.added(entries.length);
+  }
+
+  /** The store already dropped its events, status and outbox entries (ON DELETE CASCADE). */
+  cameraDeleted(cameraId: string): void {
+    this.activity.cancel(cameraId);
+  }
+
+  /** Counts of every camera, restated (older undelivered counts entries are superseded). */
+  refreshCounts(now = new Date()): void {
+    const { store } = this.d;
+    let added = 0;
+    store.db.transaction(() => {
+      for (const camera of store.cameras.list()) {
+        store.outbox.dropSuperseded(camera.id, "counts");
+        store.outbox.add([{ camera_id: camera.id, kind: "counts", payload: this.payloads.counts(camera, countEvents(store, this.payloads.clock, camera.id, now), now) }]);
+        added += 1;
+      }
+    })();
+    this.pump.added(added);
+  }
+
+  private activityExpired(cameraId: string): void {
+    const camera = this.d.store.cameras.get(cameraId);
+    if (!camera) return;
+    const latest = this.d.store.events.latest(cameraId);
+    this.d.store.outbox.add([{ camera_id: cameraId, kind: "activity", payload: this.payloads.activity(cameraId, false, latest?.event ?? null) }]);
+    this.pump.added(1);
+  }
+
+  private publishStatus(camera: Camera, payload: string): void {
+    const topic = cameraStateTopics(this.d.mqttConfig.stored().topic_prefix, camera.id).status;
+    this.d.mqtt.publishState([{ topic, payload }]).catch((err: unknown) => this.d.log.warn({ err: String(err), camera_id: camera.id }, "status not handed to the MQTT actor; the next reconcile will send it"));
+  }
+
+  private guard(fn: () => void): void {
+    if (!this.d.store.db.open) return;
+    try {
+      fn();
+    } catch (err) {
+      this.d.log.error({ err }, "event state task failed");
+    }
+  }
+}
