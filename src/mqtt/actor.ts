@@ -16,6 +16,7 @@ import pino, { type Logger } from "pino";
 import type { Camera } from "../domain/camera.js";
 import {
   allCameraDiscoveryTopics,
+  cameraDiscoveryTopics,
   discoveryContextFrom,
   renderCameraDiscovery,
   type DiscoveryContext,
@@ -301,7 +302,8 @@ export class MqttActor implements MqttActorApi {
     const s = this.settings;
     if (s) {
       if (camera.is_enabled) {
-        for (const t of allCameraDiscoveryTopics(camera.id, s.discovery_prefix)) this.pendingClears.delete(t);
+        // Only the current mode's topics are wanted again; a queued clear of the other mode's stays.
+        for (const t of cameraDiscoveryTopics(camera.id, s.discovery_prefix, s.discovery_mode)) this.pendingClears.delete(t);
       } else {
         for (const t of allCameraDiscoveryTopics(camera.id, s.discovery_prefix)) this.addClear(t);
       }
