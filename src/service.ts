@@ -58,7 +58,12 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       log.info({ url: broker.url }, "no MQTT broker configured: embedded broker started (loopback only)");
     }
 
-    const mqtt = createMqttActor({ mode: config.MQTT_ACTOR, log });
+    const mqtt = createMqttActor({
+      mode: config.MQTT_ACTOR,
+      log: log.child({ component: "mqtt-supervisor" }),
+      worker_log_level: config.LOG_LEVEL,
+      inline_deps: { logger: log },
+    });
     cleanups.push(() => mqtt.close());
     let lastState = "";
     const logHealth = (change: ActorStateChange, reason: "interval" | "state_change") =>

@@ -43,6 +43,8 @@ export interface SupervisorOptions {
   call_timeout_ms?: number;
   /** Override of the compiled worker file (tests). */
   worker_url?: URL;
+  /** pino level for the worker's own log lines (the worker cannot read the main thread's config). */
+  worker_log_level?: string;
   /** Dependencies for the inline actor (logger...). */
   inline_deps?: MqttActorDeps;
 }
@@ -209,10 +211,12 @@ class WorkerSupervisor implements SupervisedMqttActor {
   private stopped = false;
   private closed = false;
   private restartCount = 0;
+  private readonly workerLogLevel: string;
 
   constructor(opts: SupervisorOptions) {
     this.log = opts.log ?? noopLog;
     this.url = opts.worker_url ?? DEFAULT_WORKER_URL;
+    this.workerLogLevel = opts.worker_log_level ?? "info";
     this.callTimeout = opts.call_timeout_ms ?? 10_000;
     this.stableMs = opts.restart_stable_ms ?? 30_000;
     this.backoff = new Backoff({ min_ms: opts.restart_min_ms ?? 500, max_ms: opts.restart_max_ms ?? 30_000 });
@@ -333,7 +337,7 @@ class WorkerSupervisor implements SupervisedMqttActor {
     if (this.stopped || this.closed) return;
     const init = this.replay.build();
     if (!init) return;
-    const worker = new Worker(this.url);
+    const worker = new Worker(this.url, { workerData: { logLevel: this.workerLogLevel } });
     const remote = Comlink.wrap<MqttActorApi>(nodeEndpoint(worker));
     let markDead!: () => void;
     const dead = new Promise<void>((r) => (markDead = r));

@@ -99,34 +99,10 @@ import { Writable } from "node:stream";
 import pino, { type Logger } from "pino";
 import type { Camera } from "../../src/domain/camera.js";
 import type { ActorOptions } from "../../src/mqtt/contract.js";
-import type { MqttSettings } from "../../src/mqtt/settings.js";
+import { defaultMqttSettings, type MqttSettings } from "../../src/mqtt/settings.js";
 
 export function makeSettings(port: number, over: Partial<MqttSettings> = {}): MqttSettings {
-  return {
-    enabled: true,
-    broker_host: "127.0.0.1",
-    broker_port: port,
-    username: null,
-    password: null,
-    use_tls: false,
-    tls_ca_file: null,
-    tls_cert_file: null,
-    tls_key_file: null,
-    tls_reject_unauthorized: true,
-    topic_prefix: "liveobject",
-    discovery_prefix: "homeassistant",
-    discovery_enabled: true,
-    discovery_mode: "entity",
-    qos: 1,
-    retain_messages: true,
-    message_expiry_seconds: 300,
-    availability_topic: "",
-    birth_message: "online",
-    will_message: "offline",
-    ha_status_topic: "homeassistant/status",
-    ha_birth_delay_max_ms: 30,
-    ...over,
-  };
+  return defaultMqttSettings({ broker_host: "127.0.0.1", broker_port: port, ha_birth_delay_max_ms: 30, ...over });
 }
 
 export function makeCamera(id: string, over: Partial<Camera> = {}): Camera {
