@@ -83,7 +83,7 @@ async function bare(url: string, msgs: RetainedMessage[], windowed: boolean): Pr
 }
 
 async function actorRun(port: number, mode: DiscoveryMode, n: number, collectMs: number | null): Promise<{ ms: number; e2e: number; report: ReconcileReport }> {
-  const actor = createMqttActor({ mode: "worker" });
+  const actor = createMqttActor({ mode: "worker", worker_log_level: "warn" });
   let last: ActorStateChange | null = null;
   const t0 = performance.now();
   try {
@@ -115,7 +115,6 @@ async function actorRun(port: number, mode: DiscoveryMode, n: number, collectMs:
 }
 
 export async function benchDiscovery(cases: DiscoveryCase[], reps: number, log: (s: string) => void): Promise<DiscoveryResult[]> {
-  process.env.ARGUS_MQTT_LOG_LEVEL ??= "warn";
   const mosq: Mosquitto = await startMosquitto();
   const out: DiscoveryResult[] = [];
   try {

@@ -72,8 +72,8 @@ export async function eventCounter(url: string, topicPrefix = "liveobject"): Pro
     client.once("connect", () => resolve());
     client.once("error", reject);
   });
-  client.on("message", (_topic, payload, packet) => {
-    if (packet.retain) return; // a retained copy replayed on (re)subscribe is not a delivery
+  // A retained copy received on (re)subscribe counts too: it is how a subscriber that was away sees it.
+  client.on("message", (_topic, payload) => {
     try {
       const id = (JSON.parse(payload.toString()) as { event_id?: string }).event_id;
       if (id) counts.set(id, (counts.get(id) ?? 0) + 1);

@@ -306,6 +306,7 @@ export function mqttSettings(port: number, over: Partial<MqttSettings> = {}): Mq
 // ------------------------------------------------------------------ service output and memory
 
 export interface LogLine {
+  /** Epoch ms (pino writes an ISO string or a number; both are normalised here). */
   time?: number;
   level?: number;
   msg?: string;
@@ -318,7 +319,9 @@ export function logLines(output: string, from = 0): LogLine[] {
   for (const line of output.slice(from).split("\n")) {
     if (!line.startsWith("{")) continue;
     try {
-      out.push(JSON.parse(line) as LogLine);
+      const l = JSON.parse(line) as LogLine & { time?: number | string };
+      if (typeof l.time === "string") l.time = Date.parse(l.time);
+      out.push(l as LogLine);
     } catch {
       /* a partial last line */
     }

@@ -31,7 +31,6 @@ export interface ReconnectResult extends ReconnectRun {
 }
 
 export async function benchReconnect(opts: { cameras: number; reps: number }, log: (s: string) => void): Promise<ReconnectResult> {
-  process.env.ARGUS_MQTT_LOG_LEVEL ??= "warn";
   const mosq = await startMosquitto();
   const settings = mqttSettings(mosq.port);
   const cams = cameras(opts.cameras);
@@ -39,7 +38,7 @@ export async function benchReconnect(opts: { cameras: number; reps: number }, lo
   const configTopics = new Set(renderDiscovery(cams, ctx).map((m) => m.topic));
   const state = cams.map((c) => ({ topic: cameraStateTopics(settings.topic_prefix, c.id).status, payload: JSON.stringify(statusPayload(c, "online", new Date())) }));
   const statusTopics = new Set(state.map((s) => s.topic));
-  const actor = createMqttActor({ mode: "worker" });
+  const actor = createMqttActor({ mode: "worker", worker_log_level: "warn" });
   const changes: Array<{ at: number; change: ActorStateChange }> = [];
   const runs: ReconnectRun[] = [];
   try {

@@ -46,18 +46,6 @@ async function main(): Promise<void> {
     const sizes = args.get("cameras")?.split(",").map(Number) ?? (quick ? [1000] : [1000, 10_000]);
     const modes = (args.get("modes")?.split(",") ?? ["entity", "device"]) as DiscoveryCase["mode"][];
     const cases: DiscoveryCase[] = sizes.flatMap((n) => modes.map((mode) => ({ cameras: n, mode })));
-    const unused: DiscoveryCase[] = quick
-      ? [
-          { cameras: 1000, mode: "entity" },
-          { cameras: 1000, mode: "device" },
-        ]
-      : [
-          { cameras: 1000, mode: "entity" },
-          { cameras: 1000, mode: "device" },
-          { cameras: 10_000, mode: "entity" },
-          { cameras: 10_000, mode: "device" },
-        ];
-    void unused;
     log("discovery ...");
     discovery = await benchDiscovery(cases, reps, log);
     results.discovery = discovery;

@@ -2,7 +2,8 @@
  * The real service as a child process (test/helpers/process.ts), with a seeded data folder, a fixed
  * admin key and helpers to follow its JSON log.
  */
-import { spawnService, type ServiceProcess } from "../test/helpers/process.js";
+import { spawn } from "node:child_process";
+import { MAIN, spawnService, type ServiceProcess } from "../test/helpers/process.js";
 import { apiToken, logLines, newKey, removeDir, seedCameras, sleep, tempDir, type LogLine } from "./lib.js";
 
 export interface BenchService {
@@ -73,7 +74,9 @@ export async function startBenchService(opts: ServiceOptions): Promise<BenchServ
     WORKER_HEALTH_INTERVAL_MS: "600000",
     ...(opts.env ?? {}),
   };
-  const svc = await spawnService(env, opts.startTimeoutMs ?? 60_000);
+  // Profiling on demand: every thread of the service writes a .cpuprofile when it exits.
+  const prof = process.env.BENCH_CPU_PROF_DIR;
+  const svc = prof ? await spawnWithArgs(env, ["--cpu-prof", `--cpu-prof-dir=${prof}`], opts.startTimeoutMs ?? 60_000) : await spawnService(env, opts.startTimeoutMs ?? 60_000);
   const watch = new LogWatch(svc.output);
   let exitCode: number | null | undefined;
   void svc.exited.then((c) => (exitCode = c));
@@ -110,3 +113,23 @@ export function authHeaders(token: string): Record<string, string> {
 
 export const isReconcileDone = (l: LogLine) => l.msg === "discovery reconcile done";
 export const isConnected = (l: LogLine) => l.msg === "mqtt connected";
+
+/** spawnService with extra node flags (the helper has none; --cpu-prof is refused in NODE_OPTIONS). */
+async function spawnWithArgs(env: Record<string, string>, nodeArgs: string[], timeoutMs: number): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", EMBEDDED_BROKER: "false", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: env.DATA_DIR ?? process.cwd(),
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*argus-bridge listening/.exec(out);
+    if (m) return { child, url: m[1]!, output: () => out, exited };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${out}`);
+    await sleep(25);
+  }
+}

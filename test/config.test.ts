@@ -43,6 +43,11 @@ test("a bad value names the variable (and never echoes a secret)", () => {
   assert.equal(many, ["LOG_LEVEL", "PORT"]);
 });
 
+test("MQTT_PASSWORD without MQTT_USERNAME is refused, naming MQTT_PASSWORD", () => {
+  assert.equal(problemsOf({ MQTT_URL: "mqtt://127.0.0.1:1883", MQTT_PASSWORD: "pw" }).map((p) => p.variable), ["MQTT_PASSWORD"]);
+  assert.equal(problemsOf({ MQTT_URL: "mqtt://127.0.0.1:1883", MQTT_USERNAME: "u", MQTT_PASSWORD: "pw" }), []);
+});
+
 test("DEBUG_NETWORK_TARGET parses host:port", () => {
   assert.equal(load({ DEBUG_NETWORK_TARGET: "127.0.0.1:7441" }).DEBUG_NETWORK_TARGET, { host: "127.0.0.1", port: 7441 });
   assert.equal(load({ DEBUG_NETWORK_TARGET: "[::1]:80" }).DEBUG_NETWORK_TARGET, { host: "::1", port: 80 });

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { envSchema, type ParsedEnv } from "./env-schema.js";
+import { envRules, type ParsedEnv } from "./env-schema.js";
 
 export type Config = ParsedEnv & {
   /** Absolute form of DATA_DIR. */
@@ -44,7 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dotE
   const merged: Record<string, string | undefined> = { ...fromFile };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
 
-  const parsed = envSchema.safeParse(merged);
+  const parsed = envRules.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? "?"), message: issue.message })),

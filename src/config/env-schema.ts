@@ -153,4 +153,11 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: intInRange(10_000, 100, 300_000),
 });
 
+/** Cross-field rules, reported against the variable to fix. */
+export const envRules = envSchema.superRefine((env, ctx) => {
+  if (env.MQTT_PASSWORD && !env.MQTT_USERNAME) {
+    ctx.addIssue({ code: "custom", path: ["MQTT_PASSWORD"], message: "a password needs MQTT_USERNAME as well (MQTT 3.1.1 forbids a password alone)" });
+  }
+});
+
 export type ParsedEnv = z.output<typeof envSchema>;

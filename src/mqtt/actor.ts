@@ -621,6 +621,8 @@ export class MqttActor implements MqttActorApi {
     const wasConnected = conn.generation !== null;
     this.connectedSince = null;
     if (wasConnected) this.log.warn({ broker: this.brokerLabel(), generation: conn.generation }, "mqtt connection lost, reconnecting");
+    // A broker that drops the socket before CONNACK (bad packet, refused session) says nothing else.
+    else if (!conn.authFailed && !conn.fallback && this.lastError === null) this.lastError = "connection closed by the broker before it accepted the session";
     // Make sure MQTT.js holds nothing (timers, sockets) for this client any more.
     conn.client.end(true);
     if (conn.fallback) {

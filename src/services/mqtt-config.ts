@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { Config } from "../config/config.js";
 import { defaultMqttSettings, type MqttSettings } from "../mqtt/settings.js";
+import { ValidationError } from "../errors.js";
 import type { Store } from "../store/store.js";
 
 const CONFIG_KEY = "mqtt.config";
@@ -141,6 +142,9 @@ export class MqttConfigService {
   update(input: MqttConfigUpdate): MqttConfigView {
     const { password, ...fields } = input;
     const next = storedSchema.parse({ ...this.stored(), ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) });
+    // MQTT 3.1.1 forbids a password without a user name, and brokers drop such a connection silently.
+    const keepsPassword = password === undefined || password === "" ? this.store.settings.secretInfo(PASSWORD_KEY).configured : password !== null;
+    if (keepsPassword && !next.username) throw new ValidationError([{ field: "password", message: "a password needs a username (set username, or send password: null)" }]);
     this.store.settings.transaction(() => {
       this.store.settings.setJson(CONFIG_KEY, next);
       // Empty or absent keeps the old password; null removes it.

@@ -28,11 +28,13 @@ export class OutboxRepo {
   private readonly insertStmt;
   private readonly pendingStmt;
   private readonly countStmt;
+  private readonly deleteStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare("INSERT INTO outbox (camera_id, kind, event_id, payload, created_at) VALUES (?, ?, ?, ?, ?)");
     this.pendingStmt = db.prepare("SELECT * FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
     this.countStmt = db.prepare("SELECT COUNT(*) AS n FROM outbox");
+    this.deleteStmt = db.prepare("DELETE FROM outbox WHERE id = ?");
   }
 
   /** Call inside the caller's transaction when the entry belongs with other writes. */
@@ -47,9 +49,8 @@ export class OutboxRepo {
 
   markDelivered(ids: readonly number[]): void {
     if (ids.length === 0) return;
-    const del = this.db.prepare("DELETE FROM outbox WHERE id = ?");
     this.db.transaction(() => {
-      for (const id of ids) del.run(id);
+      for (const id of ids) this.deleteStmt.run(id);
     })();
   }
 

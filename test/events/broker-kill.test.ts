@@ -34,8 +34,12 @@ test("broker killed (SIGKILL) mid-stream of 2,000 events: every event_id acked a
   await sleep(1300); // the subscriber's session is saved by the next autosave
   const cam = await createCamera(rig.t, { name: "Stream" });
   const acked = new Set<string>();
+  const ackedAt = new Map<string, number>();
   rig.t.app.services.events.pump.onDelivered = (entries) => {
-    for (const e of entries) if (e.kind === "event" && e.event_id) acked.add(e.event_id);
+    for (const e of entries) if (e.kind === "event" && e.event_id) {
+      acked.add(e.event_id);
+      if (!ackedAt.has(e.event_id)) ackedAt.set(e.event_id, Date.now());
+    }
   };
 
   const started = Date.now();
@@ -60,6 +64,7 @@ test("broker killed (SIGKILL) mid-stream of 2,000 events: every event_id acked a
   const missing = collector.missing(ids);
   const dups = [...collector.seen.values()].filter((n) => n > 1).length;
   console.log(`[broker-kill] posted ${N} in ${posted - started} ms; all acked after ${allAcked - started} ms; subscriber got ${collector.received} messages, ${collector.seen.size} distinct, ${dups} duplicated; pump ${JSON.stringify(rig.t.app.services.events.pump.stats())}`);
+  if (missing.length) console.log(`[broker-kill] missing acked at (ms after kill): ${missing.map((id) => (ackedAt.get(id) ?? 0) - killedAt).join(",")}`);
   assert.is(missing.length, 0, `subscriber missed ${missing.length} event ids`);
   assert.is(rig.t.store.events.count(), N + 0, "every event stored once");
   assert.ok(rig.t.app.services.events.pump.stats().failed_batches > 0, "the outage really interrupted deliveries");

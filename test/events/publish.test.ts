@@ -58,7 +58,7 @@ test("event payload, field by field, then last_event, counts, activity ON in tha
   assert.is(res.status, 201);
   const stored = (await res.json()) as Record<string, unknown>;
   assert.is(res.headers.get("location"), `/api/v1/events/${stored.id}`);
-  await probe.waitFor((m) => m.some((x) => x.topic === `${base}/activity`), 5000, "activity");
+  await probe.waitFor((m) => m.some((x) => x.topic === `${base}/activity` && x.payload.includes('"ON"')), 5000, "activity ON");
 
   const [ev] = payloads(`${base}/event`);
   assert.ok(ev, "event received");
@@ -221,6 +221,7 @@ test("deleting a camera drops its events, outbox entries, status and retained st
   assert.is((await postEvent(rig.t, { camera_id: cam.id, confidence: 5 })).status, 201);
   const base = `liveobject/camera/${cam.id}`;
   await probe.waitFor((m) => m.some((x) => x.topic === `${base}/activity` && x.payload.includes('"ON"')), 3000, "activity ON");
+  const deletedAt = Date.now();
   assert.is((await rig.t.request(`/api/v1/cameras/${cam.id}`, { method: "DELETE" })).status, 204);
   assert.is((rig.t.store.db.prepare("SELECT COUNT(*) AS n FROM events WHERE camera_id = ?").get(cam.id) as { n: number }).n, 0);
   assert.is((rig.t.store.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE camera_id = ?").get(cam.id) as { n: number }).n, 0);
@@ -229,7 +230,7 @@ test("deleting a camera drops its events, outbox entries, status and retained st
   const snap = await retainedSnapshot(broker.url, [`${base}/#`]);
   assert.equal([...snap.keys()], [], `retained after delete: ${[...snap.keys()].join(", ")}`);
   assert.not.ok(
-    probe.on(`${base}/activity`).some((m) => m.payload.includes('"OFF"')),
+    probe.on(`${base}/activity`).some((m) => m.at >= deletedAt && m.payload.includes('"OFF"')),
     "no OFF for a deleted camera",
   );
 });

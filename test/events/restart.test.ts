@@ -61,8 +61,9 @@ test("kill -9 with undelivered entries: delivered after the restart", async () =
     const snap = await retainedSnapshot(`mqtt://127.0.0.1:${port}`, [`liveobject/camera/${cam.id}/#`], 150);
     const a = snap.get(`liveobject/camera/${cam.id}/activity`);
     const c = snap.get(`liveobject/camera/${cam.id}/counts`);
-    return a !== undefined && JSON.parse(a).state === "OFF" && c !== undefined && JSON.parse(c).events_today === 50;
-  }, 10_000, "retained activity OFF and counts 50");
+    const st = snap.get(`liveobject/camera/${cam.id}/status`); // sent by the reconcile, after the retained-config collection
+    return a !== undefined && JSON.parse(a).state === "OFF" && c !== undefined && JSON.parse(c).events_today === 50 && st !== undefined;
+  }, 10_000, "retained activity OFF, counts 50 and a status");
   const snap = await retainedSnapshot(`mqtt://127.0.0.1:${port}`, [`liveobject/camera/${cam.id}/#`], 150);
   assert.is(JSON.parse(snap.get(`liveobject/camera/${cam.id}/status`)!).status, "unavailable");
   assert.is(JSON.parse(snap.get(`liveobject/camera/${cam.id}/last_event`)!).event_id, ids.at(-1));

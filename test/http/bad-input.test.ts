@@ -56,6 +56,10 @@ test("unknown fields, wrong types and out-of-range values name each field", asyn
   assert.is(port.status, 422);
   assert.equal(port.problem!.errors!.map((e) => e.field).sort(), ["broker_port", "qos"]);
   assert.is(t.app.services.mqttConfig.view().broker_port, 1883, "nothing half-written");
+  const lonePassword = await send("/api/v1/integrations/mqtt/config", "PUT", JSON.stringify({ broker_host: "127.0.0.1", password: "pw" }));
+  assert.is(lonePassword.status, 422);
+  assert.equal(lonePassword.problem!.errors!.map((e) => e.field), ["password"]);
+  assert.is(t.app.services.mqttConfig.view().has_password, false);
 });
 
 test("names: empty, too long, control characters, unpaired surrogates", async () => {

@@ -24,7 +24,8 @@ const connectionTestSchema = z
     password: z.string().max(1024).nullable().optional(),
     use_tls: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((b) => !b.password || !!b.username, { path: ["password"], message: "a password needs a username" });
 
 const actionResult = z.object({ success: z.boolean(), message: z.string() });
 
