@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import type { IClientOptions } from "mqtt";
 import type { MqttProtocol, ConnectionTestParams } from "./contract.js";
 import { effectiveAvailabilityTopic, type MqttSettings } from "./settings.js";
@@ -56,7 +57,8 @@ function tlsOptions(
   readFile: FileReader,
 ): Partial<IClientOptions> {
   if (!s.use_tls) return {};
-  const o: Partial<IClientOptions> = { rejectUnauthorized: s.tls_reject_unauthorized, servername: s.broker_host };
+  // SNI carries host names only (RFC 6066); an IP address is verified against the certificate's IP SANs.
+  const o: Partial<IClientOptions> = { rejectUnauthorized: s.tls_reject_unauthorized, ...(isIP(s.broker_host) ? {} : { servername: s.broker_host }) };
   if (s.tls_ca_file) o.ca = readFile(s.tls_ca_file);
   if (s.tls_cert_file) o.cert = readFile(s.tls_cert_file);
   if (s.tls_key_file) o.key = readFile(s.tls_key_file);

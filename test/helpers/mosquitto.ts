@@ -44,6 +44,8 @@ function canConnect(port: number): Promise<boolean> {
 export interface MosquittoOptions {
   port?: number;
   users?: Array<{ username: string; password: string }>;
+  /** Extra lines for the (single) listener, e.g. TLS cafile/certfile/keyfile. */
+  listenerConfig?: string[];
 }
 
 export interface Mosquitto {
@@ -81,7 +83,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = mkdtempSync(join(tmpdir(), "argus-mosq-"));
   chmodSync(dir, 0o755);
   const port = opts.port ?? (await freePort());
-  const lines = [`listener ${port} 127.0.0.1`, "persistence false", "log_dest stderr", "log_type error", "log_type warning", "log_type notice"];
+  const lines = [`listener ${port} 127.0.0.1`, ...(opts.listenerConfig ?? []), "persistence false", "log_dest stderr", "log_type error", "log_type warning", "log_type notice"];
   if (opts.users && opts.users.length > 0) {
     const pw = join(dir, "passwd");
     writeFileSync(pw, "");
