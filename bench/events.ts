@@ -65,9 +65,16 @@ export async function startBare(): Promise<{ url: string; child: ChildProcess }>
 }
 
 /** Subscriber standing in for Home Assistant: counts event deliveries by event_id. */
-export async function eventCounter(url: string, topicPrefix = "liveobject"): Promise<{ counts: Map<string, number>; close: () => Promise<void> }> {
+export async function eventCounter(url: string, topicPrefix = "liveobject", auth?: { username: string; password: string }): Promise<{ counts: Map<string, number>; close: () => Promise<void> }> {
   const counts = new Map<string, number>();
-  const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 200, clean: false, clientId: `bench-events-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, properties: { sessionExpiryInterval: 600 } });
+  const client = mqtt.connect(url, {
+    protocolVersion: 5,
+    reconnectPeriod: 200,
+    clean: false,
+    clientId: `bench-events-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    properties: { sessionExpiryInterval: 600 },
+    ...(auth ?? {}),
+  });
   await new Promise<void>((resolve, reject) => {
     client.once("connect", () => resolve());
     client.once("error", reject);

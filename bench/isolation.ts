@@ -9,7 +9,23 @@
 import { performance } from "node:perf_hooks";
 import { startMosquitto } from "../test/helpers/mosquitto.js";
 import { fixedRate, median, processMemory, round, sleep, summarize, type Summary } from "./lib.js";
-import { isConnected, isReconcileDone, startBenchService } from "./service.js";
+import { authHeaders, isConnected, isReconcileDone, startBenchService, type BenchService } from "./service.js";
+
+/** Waits (bounded) until the actor has nothing in flight and nothing queued twice in a row: really idle. */
+async function quiet(s: BenchService): Promise<void> {
+  let calm = 0;
+  const deadline = Date.now() + 60_000;
+  while (calm < 2 && Date.now() < deadline) {
+    try {
+      const w = (await (await fetch(`${s.url}/api/v1/system/workers`, { headers: authHeaders(s.token) })).json()) as { mqtt: { health: { in_flight: number; queue_depth: number; reconcile_running: boolean } } };
+      const h = w.mqtt.health;
+      calm = h.in_flight === 0 && h.queue_depth === 0 && !h.reconcile_running ? calm + 1 : 0;
+    } catch {
+      calm = 0;
+    }
+    await sleep(300);
+  }
+}
 
 export interface IsolationRep {
   idle: Summary;
@@ -51,13 +67,14 @@ export async function benchIsolation(opts: { cameras: number; reps: number; rate
     try {
       await s.watch.waitFor(isReconcileDone, 180_000, "the first reconcile");
       const firstMs = Date.now() - t0;
-      await sleep(1500);
+      await quiet(s);
       const rssIdle = processMemory(s.svc.child.pid!).rss_mb;
       const target = { url: `${s.url}/api/v1/health` };
       // Warm-up: JIT and keep-alive sockets.
       await fixedRate(target, { rate: opts.rate, durationMs: 1000 });
       const reps: IsolationRep[] = [];
       for (let r = 0; r < opts.reps; r++) {
+        await quiet(s);
         const idle = await fixedRate(target, { rate: opts.rate, durationMs: opts.idleMs });
         const idleSum = summarize(idle.latencies, idle.elapsedMs, idle.errors);
 

@@ -1,4 +1,6 @@
 /** Pieces shared by the fault scenarios: the row they report, an event stream, delivery accounting. */
+import Database from "better-sqlite3";
+import { databasePath } from "../../src/store/store.js";
 import { eventBody, eventCounter, hasEventsRoute } from "../events.js";
 import { fixedRate, sleep, waitFor, type LoadResult } from "../lib.js";
 import { authHeaders, type BenchService } from "../service.js";
@@ -47,14 +49,53 @@ export function count5xx(results: LoadResult[]): number {
   return n;
 }
 
-/** Waits (bounded) until every accepted id reached the subscriber; returns lost and duplicate counts. */
-export async function settle(accepted: Set<string>, counter: Counter, timeoutMs = 45_000): Promise<{ lost: number; duplicates: number }> {
-  await waitFor(() => [...accepted].every((id) => counter.counts.has(id)), timeoutMs, "every event delivered", 100).catch(() => undefined);
-  await sleep(200);
-  const lost = [...accepted].filter((id) => !counter.counts.has(id)).length;
+/** Event ids still waiting in the service's outbox (read-only look at its SQLite file). */
+export function pendingEventIds(dataDir: string): Set<string> {
+  try {
+    const db = new Database(databasePath(dataDir), { readonly: true, fileMustExist: true });
+    try {
+      return new Set((db.prepare("SELECT event_id FROM outbox WHERE kind = 'event' AND event_id IS NOT NULL").all() as Array<{ event_id: string }>).map((r) => r.event_id));
+    } finally {
+      db.close();
+    }
+  } catch {
+    return new Set();
+  }
+}
+
+export interface Settled {
+  /** Accepted, not seen by the subscriber and not acknowledged by the broker (still in the outbox or gone). */
+  lost: number;
+  duplicates: number;
+  /** Acknowledged by the broker (left the outbox) but never reached the subscriber: lost by a SIGKILLed broker without persistence. */
+  brokerLost: number;
+}
+
+/**
+ * Waits (bounded) until every accepted id reached the subscriber or left the outbox (PUBACK), then
+ * counts. Without `dataDir` an unseen id is simply lost.
+ */
+export async function settle(accepted: Set<string>, counter: Counter, timeoutMs = 45_000, dataDir?: string): Promise<Settled> {
+  const unseen = () => [...accepted].filter((id) => !counter.counts.has(id));
+  await waitFor(
+    () => {
+      const u = unseen();
+      if (u.length === 0) return true;
+      if (!dataDir) return false;
+      const pending = pendingEventIds(dataDir);
+      return u.every((id) => !pending.has(id));
+    },
+    timeoutMs,
+    "every event delivered",
+    250,
+  ).catch(() => undefined);
+  await sleep(500);
+  const u = unseen();
+  const pending = dataDir ? pendingEventIds(dataDir) : null;
+  const brokerLost = pending ? u.filter((id) => !pending.has(id)).length : 0;
   let duplicates = 0;
   for (const id of accepted) duplicates += Math.max(0, (counter.counts.get(id) ?? 0) - 1);
-  return { lost, duplicates };
+  return { lost: u.length - brokerLost, duplicates, brokerLost };
 }
 
 /** Lines of the service's output that mention an unhandled rejection or exception. */

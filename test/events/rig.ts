@@ -3,7 +3,7 @@
  * (worker thread by default) against a real mosquitto on loopback, plus small HTTP helpers.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,6 +98,7 @@ export interface PersistentBroker {
 
 export async function startPersistentBroker(): Promise<PersistentBroker> {
   const dir = mkdtempSync(join(tmpdir(), "argus-ev-mosq-"));
+  chmodSync(dir, 0o777); // mosquitto started as root drops to its own user and must write its db here
   const port = await freePort();
   const conf = join(dir, "mosquitto.conf");
   writeFileSync(
