@@ -64,6 +64,17 @@ export function createApp({ config, store, mqtt, log }: AppParts): App {
     events,
   };
   const metrics = createMetrics({ mqtt });
+  metrics.setOutbox({
+    depth: () => (store.db.open ? store.outbox.size() : 0),
+    oldestAgeSeconds: () => {
+      const oldest = store.db.open ? store.outbox.oldestCreatedAt() : null;
+      return oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
+    },
+    dropped: () => {
+      const s = events.pump.stats();
+      return s.dropped_expired + s.dropped_overflow;
+    },
+  });
   const deps: RouteDeps = { config, store, mqtt, log, metrics, version: appVersion(), startedAt: Date.now(), services };
 
   const routes: RouteDef[] = [...healthRoutes(deps), ...systemRoutes(deps), ...cameraRoutes(deps), ...mqttRoutes(deps), ...metricsRoutes(deps), ...eventRoutes(deps)];

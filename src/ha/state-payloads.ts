@@ -22,13 +22,14 @@ export function mapRuntimeState(state: CameraRuntimeState): CameraStatus {
   }
 }
 
-export function statusPayload(camera: Camera, status: CameraStatus, at: Date): Record<string, unknown> {
+/** `at` as a Date is written in UTC; pass an ISO string (e.g. from isoWithOffset) to keep a local offset. */
+export function statusPayload(camera: Camera, status: CameraStatus, at: Date | string): Record<string, unknown> {
   return {
     camera_id: camera.id,
     camera_name: camera.name,
     status,
     source_type: camera.source_type,
-    last_updated: at.toISOString(),
+    last_updated: typeof at === "string" ? at : at.toISOString(),
   };
 }
 
@@ -43,13 +44,13 @@ export function lastEventPayload(camera: Camera, event: CameraEvent): Record<str
   };
 }
 
-export function countsPayload(camera: Camera, counts: { today: number; week: number }, at: Date): Record<string, unknown> {
+export function countsPayload(camera: Camera, counts: { today: number; week: number }, at: Date | string): Record<string, unknown> {
   return {
     camera_id: camera.id,
     camera_name: camera.name,
     events_today: counts.today,
     events_this_week: counts.week,
-    last_updated: at.toISOString(),
+    last_updated: typeof at === "string" ? at : at.toISOString(),
   };
 }
 

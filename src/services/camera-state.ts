@@ -42,7 +42,7 @@ export class StatePayloads {
   }
 
   counts(camera: Camera, counts: Counts, at: Date): string {
-    return JSON.stringify({ ...countsPayload(camera, counts, at), last_updated: this.clock.isoWithOffset(at) });
+    return JSON.stringify(countsPayload(camera, counts, this.clock.isoWithOffset(at)));
   }
 
   activity(cameraId: string, on: boolean, lastEvent: CameraEvent | null): string {
@@ -50,7 +50,7 @@ export class StatePayloads {
   }
 
   status(camera: Camera, status: CameraStatus, at: Date): string {
-    return JSON.stringify({ ...statusPayload(camera, status, at), last_updated: this.clock.isoWithOffset(at) });
+    return JSON.stringify(statusPayload(camera, status, this.clock.isoWithOffset(at)));
   }
 }
 

@@ -58,6 +58,11 @@ export class OutboxRepo {
     return (this.countStmt.get() as { n: number }).n;
   }
 
+  /** Creation time (epoch ms) of the oldest undelivered entry, or null when empty. */
+  oldestCreatedAt(): number | null {
+    return (this.db.prepare("SELECT MIN(created_at) AS t FROM outbox").get() as { t: number | null }).t;
+  }
+
   /** Undelivered retained-state entries of a camera (not events). */
   pendingStateCount(cameraId: string): number {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE camera_id = ? AND kind <> 'event'").get(cameraId) as { n: number }).n;

@@ -77,6 +77,7 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
     },
     close: async () => {
       await server.close(2000);
+      app.stop();
       await mqtt.close?.();
       store.close();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -16,6 +16,8 @@ test("GET /metrics needs a key by default and reports HTTP durations by route te
     assert.match(text, /argus_mqtt_connection_state\{state="disabled"\} 1/);
     assert.match(text, /argus_worker_event_loop_delay_p99_seconds \d/);
     assert.match(text, /argus_nodejs_eventloop_lag_seconds/);
+    assert.match(text, /argus_outbox_depth 0/);
+    assert.match(text, /argus_outbox_oldest_age_seconds 0/);
   } finally {
     await t.close();
   }
