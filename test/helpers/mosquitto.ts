@@ -3,6 +3,7 @@
  * password file (mosquitto_passwd), stop/kill by PID, restart on the same port. Every instance is
  * registered so `killAllMosquitto()` (and process exit) can clean up even when a test fails.
  */
+import type { Test } from "uvu";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { createConnection, createServer, type AddressInfo } from "node:net";
@@ -168,5 +169,24 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       await halt("SIGKILL");
       await launchRetry();
     },
+  };
+}
+
+/**
+ * Registers a uvu test that needs mosquitto: skipped (and reported so) when mosquitto is missing,
+ * and always followed by killing the brokers it started and a check for unhandled rejections.
+ */
+export function mosquittoTest(test: Test, unhandled: readonly unknown[]): (name: string, fn: () => Promise<void>) => void {
+  const have = mosquittoAvailable();
+  return (name, fn) => {
+    if (!have) return void test.skip(name, async () => undefined);
+    test(name, async () => {
+      try {
+        await fn();
+      } finally {
+        await killAllMosquitto();
+      }
+      if (unhandled.length > 0) throw new Error(`unhandled rejections: ${unhandled.map(String).join("; ")}`);
+    });
   };
 }

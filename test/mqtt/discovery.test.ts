@@ -9,10 +9,9 @@ import type { ActorInit, OutboundMessage, StateMessage } from "../../src/mqtt/co
 import type { MqttSettings } from "../../src/mqtt/settings.js";
 import type { Camera } from "../../src/domain/camera.js";
 import { discoveryContextFrom, renderDiscovery } from "../../src/ha/discovery.js";
-import { mosquittoAvailable, startMosquitto, killAllMosquitto, type Mosquitto } from "../helpers/mosquitto.js";
+import { mosquittoTest, startMosquitto, killAllMosquitto, type Mosquitto } from "../helpers/mosquitto.js";
 import { FAST_OPTIONS, MqttProbe, captureLogger, makeCamera, makeSettings, retainedSnapshot, unhandled, waitUntil, type CapturedLog } from "../helpers/mqtt-probe.js";
 
-const HAVE = mosquittoAvailable();
 const VERSION = "2.0.0";
 const ENTITY_KINDS = ["sensor/liveobject_{id}_event", "sensor/liveobject_{id}_status", "sensor/liveobject_{id}_last_event", "sensor/liveobject_{id}_events_today", "sensor/liveobject_{id}_events_week", "binary_sensor/liveobject_{id}_activity"];
 const entityTopics = (id: string) => ENTITY_KINDS.map((k) => `homeassistant/${k.replace("{id}", id)}/config`);
@@ -50,17 +49,7 @@ async function discoveryTopics(url: string): Promise<string[]> {
   return [...(await retainedSnapshot(url, ["homeassistant/#"])).keys()].sort();
 }
 
-function t(name: string, fn: () => Promise<void>): void {
-  if (!HAVE) return void test.skip(name, async () => undefined); // reported as skipped; units.test.ts still runs on aedes
-  test(name, async () => {
-    try {
-      await fn();
-    } finally {
-      await killAllMosquitto();
-    }
-    assert.is(unhandled.length, 0, `unhandled rejections: ${unhandled.map(String).join("; ")}`);
-  });
-}
+const t = mosquittoTest(test, unhandled);
 
 t("a fresh homeassistant/# subscriber sees exactly the configs of 2 cameras", async () => {
   const cams = [makeCamera("cam1"), makeCamera("cam2", { is_doorbell: true, source_type: "protect", type: "protect" })];

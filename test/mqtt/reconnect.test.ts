@@ -7,23 +7,12 @@ import * as assert from "uvu/assert";
 import { MqttActor } from "../../src/mqtt/actor.js";
 import type { MqttConnectionState } from "../../src/mqtt/contract.js";
 import { discoveryContextFrom, renderDiscovery } from "../../src/ha/discovery.js";
-import { mosquittoAvailable, startMosquitto, killAllMosquitto } from "../helpers/mosquitto.js";
+import { mosquittoTest, startMosquitto, killAllMosquitto } from "../helpers/mosquitto.js";
 import { FAST_OPTIONS, MqttProbe, captureLogger, makeCamera, makeSettings, retainedSnapshot, unhandled, waitUntil } from "../helpers/mqtt-probe.js";
 
-const HAVE = mosquittoAvailable();
 const VERSION = "3.0.0";
 
-function t(name: string, fn: () => Promise<void>): void {
-  if (!HAVE) return void test.skip(name, async () => undefined);
-  test(name, async () => {
-    try {
-      await fn();
-    } finally {
-      await killAllMosquitto();
-    }
-    assert.is(unhandled.length, 0, `unhandled rejections: ${unhandled.map(String).join("; ")}`);
-  });
-}
+const t = mosquittoTest(test, unhandled);
 
 const STATE = [
   { topic: "liveobject/camera/cam1/status", payload: '{"camera_id":"cam1","status":"online"}' },
