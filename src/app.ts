@@ -96,6 +96,12 @@ export function createApp({ config, store, mqtt, log }: AppParts): App {
   koa.use(securityHeaders());
   koa.use(problemResponses());
   for (const mw of docsMiddleware(openApi)) koa.use(mw);
+  // A method the router has never heard of (PROPFIND...) is not a server fault (the router's 501):
+  // on a known path it is "not allowed here" (405 with Allow), elsewhere the plain 404.
+  koa.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 501 && ctx.body == null) ctx.status = (ctx as { matched?: unknown[] }).matched?.length ? 405 : 404;
+  });
   koa.use(router.routes());
   koa.use(router.allowedMethods());
   events.start();
