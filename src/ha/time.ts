@@ -71,39 +71,79 @@ export function zonedClock(timeZone: string): ZonedClock {
     return new Date(naive - before);
   };
 
+  /**
+   * Offset cache per UTC minute. Zone transitions fall on whole minutes in practice; a minute is
+   * cached only when its first and last millisecond have the same offset, otherwise every call in
+   * it is computed exactly. Bounded: cleared when full (event timestamps can be anything).
+   */
+  const minuteOffsets = new Map<number, number>();
+  const fastOffset = (ms: number): number => {
+    const minute = Math.floor(ms / 60_000);
+    const hit = minuteOffsets.get(minute);
+    if (hit !== undefined) return hit;
+    const start = minute * 60_000;
+    const a = offsetAt(start);
+    if (a !== offsetAt(start + 59_999)) return offsetAt(ms);
+    if (minuteOffsets.size >= 512) minuteOffsets.clear();
+    minuteOffsets.set(minute, a);
+    return a;
+  };
+
+  /** The count windows hold for a whole local day: cached with the day's bounds [from, until). */
+  let windows: { from: number; until: number; value: { startOfToday: Date; startOfWeek: Date } } | null = null;
+
   return {
     timeZone,
     isoWithOffset(date: Date): string {
       const ms = date.getTime();
-      const w = wall(ms);
-      const off = Math.round(offsetAt(ms) / 60_000);
+      const offMs = fastOffset(ms);
+      // The wall clock is the instant shifted by the offset, read as UTC (offsets are whole seconds).
+      const w = new Date(ms + offMs);
+      const off = Math.round(offMs / 60_000);
       const sign = off < 0 ? "-" : "+";
       const abs = Math.abs(off);
       return (
-        `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}` +
+        `${pad(w.getUTCFullYear(), 4)}-${pad(w.getUTCMonth() + 1)}-${pad(w.getUTCDate())}T${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())}:${pad(w.getUTCSeconds())}` +
         `.${pad(date.getUTCMilliseconds(), 3)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
       );
     },
     countWindows(now: Date) {
-      const w = wall(now.getTime());
+      const t = now.getTime();
+      if (windows && t >= windows.from && t < windows.until) return { startOfToday: new Date(windows.value.startOfToday), startOfWeek: new Date(windows.value.startOfWeek) };
+      const w = wall(t);
       const startOfToday = startOfLocalDay(w.year, w.month, w.day);
       // ISO week: Monday first. Step back on the calendar, then convert, so DST never shifts the day.
       const weekday = new Date(Date.UTC(w.year, w.month - 1, w.day)).getUTCDay(); // 0 = Sunday
       const monday = new Date(Date.UTC(w.year, w.month - 1, w.day - ((weekday + 6) % 7)));
       const startOfWeek = startOfLocalDay(monday.getUTCFullYear(), monday.getUTCMonth() + 1, monday.getUTCDate());
-      return { startOfToday, startOfWeek };
+      const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
+      const startOfTomorrow = startOfLocalDay(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
+      // Cache only when `now` lies inside the day it was computed for (it always should).
+      if (t >= startOfToday.getTime() && t < startOfTomorrow.getTime()) windows = { from: startOfToday.getTime(), until: startOfTomorrow.getTime(), value: { startOfToday, startOfWeek } };
+      return { startOfToday: new Date(startOfToday), startOfWeek: new Date(startOfWeek) };
     },
   };
 }
 
+/** One clock per zone, shared: Intl.DateTimeFormat is built once per zone per process. */
+const clocks = new Map<string, ZonedClock>();
+function sharedClock(timeZone: string): ZonedClock {
+  let clock = clocks.get(timeZone);
+  if (!clock) {
+    clock = zonedClock(timeZone);
+    clocks.set(timeZone, clock);
+  }
+  return clock;
+}
+
 /** e.g. 2026-12-04T21:06:01.123+01:00 for 20:06:01.123Z in Europe/Berlin. UTC gives +00:00, never Z. */
 export function isoWithOffset(date: Date, timeZone: string): string {
-  return zonedClock(timeZone).isoWithOffset(date);
+  return sharedClock(timeZone).isoWithOffset(date);
 }
 
 /** Local midnight today and Monday 00:00 of the ISO week, both in `timeZone`. */
 export function countWindows(now: Date, timeZone: string): { startOfToday: Date; startOfWeek: Date } {
-  return zonedClock(timeZone).countWindows(now);
+  return sharedClock(timeZone).countWindows(now);
 }
 
 const OFFSET_SUFFIX = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;

@@ -22,13 +22,15 @@ import type { EventQuery } from "../store/events-repo.js";
 import type { NewOutboxEntry } from "../store/outbox-repo.js";
 import type { Store } from "../store/store.js";
 import { ActivityTimers } from "./activity.js";
-import { cameraSnapshot, snapshotEntries, StatePayloads, writeStatus } from "./camera-state.js";
+import { cameraSnapshot, cameraSnapshots, snapshotEntries, StatePayloads, writeStatus } from "./camera-state.js";
 import { countEvents } from "./counts.js";
 import type { MqttConfigService } from "./mqtt-config.js";
 import { OutboxPump } from "./outbox-pump.js";
 import { Retention } from "./retention.js";
 
 export const COUNTS_REFRESH_MS = 5 * 60_000;
+/** refreshCounts writes this many cameras per transaction, then yields to the event loop. */
+export const COUNTS_CHUNK = 500;
 
 export interface NewEvent {
   camera_id: string;
@@ -70,6 +72,9 @@ export class EventRuntime {
   readonly retention: Retention;
   private countsTimer: NodeJS.Timeout | null = null;
   private started = false;
+  private stopped = false;
+  private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
 
   constructor(private readonly d: EventRuntimeDeps) {
     this.payloads = new StatePayloads(zonedClock(d.config.TIME_ZONE), d.config.apiBaseUrl);
@@ -90,23 +95,35 @@ export class EventRuntime {
     if (this.started) return;
     this.started = true;
     const now = new Date();
+    const { store } = this.d;
+    // A handful of statements whatever the number of cameras: newest events for the activity
+    // timers, and snapshots only of cameras with undelivered state.
+    for (const [cameraId, latest] of store.events.latestAll()) {
+      const arrival = Date.parse(latest.event.created_at);
+      if (now.getTime() < arrival + this.activity.timeoutMs) this.activity.touch(cameraId, arrival);
+    }
+    const pendingState = store.outbox.camerasWithPendingState();
     const restate: NewOutboxEntry[] = [];
-    for (const camera of this.d.store.cameras.list()) {
-      const snap = cameraSnapshot(this.d.store, this.payloads, this.activity.timeoutMs, camera, now);
-      if (snap.lastArrival !== null && now.getTime() < snap.lastArrival + this.activity.timeoutMs) this.activity.touch(camera.id, snap.lastArrival);
+    if (pendingState.size > 0) {
+      const cameras = store.cameras.list();
       // Undelivered state from before a restart would otherwise be the last word on the broker
       // (the reconcile publishes the fresh snapshot first, the pump drains the old entries after).
-      if (this.d.store.outbox.pendingStateCount(camera.id) > 0) restate.push(...snapshotEntries(camera, snap));
+      const snaps = cameraSnapshots(store, this.payloads, this.activity.timeoutMs, cameras, now, (c) => pendingState.has(c.id));
+      for (const camera of cameras) {
+        const snap = snaps.get(camera.id);
+        if (snap) restate.push(...snapshotEntries(camera, snap));
+      }
     }
-    if (restate.length > 0) this.d.store.outbox.add(restate);
-    this.pump.onConnect(() => this.refreshCounts());
+    if (restate.length > 0) store.db.transaction(() => store.outbox.add(restate))();
+    this.pump.onConnect(() => void this.refreshCounts());
     this.pump.start();
-    this.countsTimer = setInterval(() => this.guard(() => this.refreshCounts()), COUNTS_REFRESH_MS);
+    this.countsTimer = setInterval(() => this.guard(() => void this.refreshCounts()), COUNTS_REFRESH_MS);
     this.countsTimer.unref();
     this.retention.start();
   }
 
   stop(): void {
+    this.stopped = true;
     this.pump.stop();
     this.activity.stop();
     this.retention.stop();
@@ -121,6 +138,7 @@ export class EventRuntime {
     if (!camera.is_enabled) throw new ConflictError(`Camera ${input.camera_id} is disabled; enable it before posting events.`);
     const now = new Date();
     const ts = input.timestamp !== undefined ? Date.parse(input.timestamp) : now.getTime();
+    // The timestamp is written in TIME_ZONE here, so the payloads below use it as it is.
     const event: CameraEvent = {
       id: randomUUID(),
       camera_id: camera.id,
@@ -142,13 +160,13 @@ export class EventRuntime {
     const { store } = this.d;
     store.db.transaction(() => {
       store.events.insert(event, ts);
-      const counts = countEvents(store, this.payloads.clock, camera.id, now);
+      const p = this.payloads.newEvent(event, camera, countEvents(store, this.payloads.clock, camera.id, now), now);
       store.outbox.add(
         [
-          { camera_id: camera.id, kind: "event", event_id: event.id, payload: this.payloads.event(event, camera) },
-          { camera_id: camera.id, kind: "last_event", event_id: event.id, payload: this.payloads.lastEvent(event, camera) },
-          { camera_id: camera.id, kind: "counts", event_id: event.id, payload: this.payloads.counts(camera, counts, now) },
-          { camera_id: camera.id, kind: "activity", event_id: event.id, payload: this.payloads.activity(camera.id, true, event) },
+          { camera_id: camera.id, kind: "event", event_id: event.id, payload: p.event },
+          { camera_id: camera.id, kind: "last_event", event_id: event.id, payload: p.lastEvent },
+          { camera_id: camera.id, kind: "counts", event_id: event.id, payload: p.counts },
+          { camera_id: camera.id, kind: "activity", event_id: event.id, payload: p.activity },
         ],
         now.getTime(),
       );
@@ -194,18 +212,59 @@ export class EventRuntime {
     this.activity.cancel(cameraId);
   }
 
-  /** Counts of every camera, restated (older undelivered counts entries are superseded). */
-  refreshCounts(now = new Date()): void {
+  /**
+   * Counts of every camera, restated (older undelivered counts entries are superseded). Runs in
+   * chunks of COUNTS_CHUNK cameras, one transaction each, yielding to the event loop in between so
+   * HTTP keeps being served with 10,000 cameras. Each chunk reads its counts in the same
+   * transaction that writes them, so an event committed between chunks is never overtaken by an
+   * older count. A refresh asked for while one runs is run once after it.
+   */
+  refreshCounts(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.runRefresh()
+      .catch((err: unknown) => this.d.log.error({ err }, "counts refresh failed"))
+      .finally(() => {
+        this.refreshing = null;
+        if (this.refreshAgain && !this.stopped) {
+          this.refreshAgain = false;
+          void this.refreshCounts();
+        }
+      });
+    return this.refreshing;
+  }
+
+  private async runRefresh(): Promise<void> {
     const { store } = this.d;
-    let added = 0;
-    store.db.transaction(() => {
-      for (const camera of store.cameras.list()) {
-        store.outbox.dropSuperseded(camera.id, "counts");
-        store.outbox.add([{ camera_id: camera.id, kind: "counts", payload: this.payloads.counts(camera, countEvents(store, this.payloads.clock, camera.id, now), now) }]);
-        added += 1;
+    if (this.stopped || !store.db.open) return;
+    const ids = store.cameras.list().map((c) => c.id);
+    const single = ids.length <= COUNTS_CHUNK;
+    for (let i = 0; i < ids.length || i === 0; i += COUNTS_CHUNK) {
+      if (i > 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopped || !store.db.open) return;
       }
-    })();
-    this.pump.added(added);
+      const chunk = ids.slice(i, i + COUNTS_CHUNK);
+      const now = new Date();
+      const { startOfToday, startOfWeek } = this.payloads.clock.countWindows(now);
+      const added = store.db.transaction(() => {
+        // Superseded entries: all cameras at once, in the first chunk (later counts are newer).
+        if (i === 0) store.outbox.dropKind("counts");
+        if (chunk.length === 0) return 0;
+        const counts = store.events.countsAll(startOfToday.getTime(), startOfWeek.getTime(), single ? undefined : chunk);
+        const entries: NewOutboxEntry[] = [];
+        for (const id of chunk) {
+          const camera = store.cameras.get(id); // cached; a camera deleted meanwhile is skipped
+          if (!camera) continue;
+          entries.push({ camera_id: id, kind: "counts", payload: this.payloads.counts(camera, counts.get(id) ?? { today: 0, week: 0 }, now) });
+        }
+        store.outbox.add(entries, now.getTime());
+        return entries.length;
+      })();
+      if (added > 0) this.pump.added(added);
+    }
   }
 
   private activityExpired(cameraId: string): void {

@@ -25,16 +25,42 @@ export type CameraPatch = Partial<Omit<NewCamera, "type">> & { type?: CameraType
 
 const toCamera = (r: CameraRow): Camera => ({ ...r, is_doorbell: r.is_doorbell === 1, is_enabled: r.is_enabled === 1 });
 
-export class CamerasRepo {
-  constructor(private readonly db: Db) {}
+/** Cameras read per event are cached here; every write goes through this repo and drops the entry. */
+const CACHE_MAX = 20_000;
 
-  list(): Camera[] {
-    return (this.db.prepare("SELECT * FROM cameras ORDER BY created_at, id").all() as CameraRow[]).map(toCamera);
+export class CamerasRepo {
+  private readonly listStmt;
+  private readonly getStmt;
+  private readonly insertStmt;
+  private readonly updateStmt;
+  private readonly deleteStmt;
+  /** id -> camera as last read (committed); filled lazily by get(), dropped on update/delete. */
+  private readonly cache = new Map<string, Camera>();
+
+  constructor(db: Db) {
+    this.listStmt = db.prepare("SELECT * FROM cameras ORDER BY created_at, id");
+    this.getStmt = db.prepare("SELECT * FROM cameras WHERE id = ?");
+    this.insertStmt = db.prepare(
+      "INSERT INTO cameras (id, name, type, source_type, is_doorbell, is_enabled, created_at, updated_at) VALUES (@id, @name, @type, @source_type, @is_doorbell, @is_enabled, @created_at, @updated_at)",
+    );
+    this.updateStmt = db.prepare("UPDATE cameras SET name=@name, type=@type, source_type=@source_type, is_doorbell=@is_doorbell, is_enabled=@is_enabled, updated_at=@updated_at WHERE id=@id");
+    this.deleteStmt = db.prepare("DELETE FROM cameras WHERE id = ?");
   }
 
+  list(): Camera[] {
+    return (this.listStmt.all() as CameraRow[]).map(toCamera);
+  }
+
+  /** A fresh copy each call (callers may spread or change it without touching the cache). */
   get(id: string): Camera | undefined {
-    const row = this.db.prepare("SELECT * FROM cameras WHERE id = ?").get(id) as CameraRow | undefined;
-    return row ? toCamera(row) : undefined;
+    const hit = this.cache.get(id);
+    if (hit) return { ...hit };
+    const row = this.getStmt.get(id) as CameraRow | undefined;
+    if (!row) return undefined;
+    const camera = toCamera(row);
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(id, camera);
+    return { ...camera };
   }
 
   create(input: NewCamera): Camera {
@@ -49,13 +75,12 @@ export class CamerasRepo {
       created_at: now,
       updated_at: now,
     };
-    this.db
-      .prepare("INSERT INTO cameras (id, name, type, source_type, is_doorbell, is_enabled, created_at, updated_at) VALUES (@id, @name, @type, @source_type, @is_doorbell, @is_enabled, @created_at, @updated_at)")
-      .run({ ...camera, is_doorbell: camera.is_doorbell ? 1 : 0, is_enabled: camera.is_enabled ? 1 : 0 });
+    this.insertStmt.run({ ...camera, is_doorbell: camera.is_doorbell ? 1 : 0, is_enabled: camera.is_enabled ? 1 : 0 });
     return camera;
   }
 
   update(id: string, patch: CameraPatch): Camera | undefined {
+    this.cache.delete(id);
     const current = this.get(id);
     if (!current) return undefined;
     const next: Camera = {
@@ -63,13 +88,13 @@ export class CamerasRepo {
       ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
       updated_at: new Date().toISOString(),
     };
-    this.db
-      .prepare("UPDATE cameras SET name=@name, type=@type, source_type=@source_type, is_doorbell=@is_doorbell, is_enabled=@is_enabled, updated_at=@updated_at WHERE id=@id")
-      .run({ ...next, is_doorbell: next.is_doorbell ? 1 : 0, is_enabled: next.is_enabled ? 1 : 0 });
+    this.cache.delete(id);
+    this.updateStmt.run({ ...next, is_doorbell: next.is_doorbell ? 1 : 0, is_enabled: next.is_enabled ? 1 : 0 });
     return next;
   }
 
   delete(id: string): boolean {
-    return this.db.prepare("DELETE FROM cameras WHERE id = ?").run(id).changes > 0;
+    this.cache.delete(id);
+    return this.deleteStmt.run(id).changes > 0;
   }
 }

@@ -66,6 +66,13 @@ export class EventsRepo {
   private readonly getStmt;
   private readonly countsStmt;
   private readonly lastStmt;
+  private readonly countsAllStmt;
+  private readonly countsSomeStmt;
+  private readonly latestAllStmt;
+  private readonly purgeStmt;
+  private readonly countAllStmt;
+  /** list() has at most 16 WHERE shapes: one statement per shape, prepared on first use. */
+  private readonly listStmts = new Map<string, ReturnType<Db["prepare"]>>();
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
@@ -80,6 +87,18 @@ export class EventsRepo {
       "SELECT COUNT(*) AS week, COALESCE(SUM(ts >= @today), 0) AS today FROM events WHERE camera_id = @camera_id AND ts >= @week",
     );
     this.lastStmt = db.prepare("SELECT * FROM events WHERE camera_id = ? ORDER BY ts DESC, id DESC LIMIT 1");
+    // Every camera's counts in one grouped statement (cameras without events in the week are absent).
+    this.countsAllStmt = db.prepare("SELECT camera_id, COALESCE(SUM(ts >= @today), 0) AS today, COUNT(*) AS week FROM events WHERE ts >= @week GROUP BY camera_id");
+    // The same for a chunk of cameras (a JSON array of ids): one (camera_id, ts) range scan each.
+    this.countsSomeStmt = db.prepare(
+      "SELECT camera_id, COALESCE(SUM(ts >= @today), 0) AS today, COUNT(*) AS week FROM events WHERE camera_id IN (SELECT value FROM json_each(@ids)) AND ts >= @week GROUP BY camera_id",
+    );
+    // Newest event of each camera: one index probe per camera inside a single statement.
+    this.latestAllStmt = db.prepare(
+      "SELECT e.* FROM cameras c JOIN events e ON e.id = (SELECT id FROM events WHERE camera_id = c.id ORDER BY ts DESC, id DESC LIMIT 1)",
+    );
+    this.purgeStmt = db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ? ORDER BY ts LIMIT ?)");
+    this.countAllStmt = db.prepare("SELECT COUNT(*) AS n FROM events");
   }
 
   insert(event: CameraEvent, ts: number): void {
@@ -131,7 +150,12 @@ export class EventsRepo {
       args.after_id = q.after.id;
     }
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ts DESC, id DESC LIMIT @limit`;
-    const rows = this.db.prepare(sql).all(args) as EventRow[];
+    let stmt = this.listStmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.listStmts.set(sql, stmt);
+    }
+    const rows = stmt.all(args) as EventRow[];
     const tail = rows[rows.length - 1];
     return { events: rows.map(toEvent), last: tail ? { ts: tail.ts, id: tail.id } : null };
   }
@@ -142,6 +166,25 @@ export class EventsRepo {
     return { today: r.today, week: r.week };
   }
 
+  /** Counts of every camera with events at or after `week`, keyed by camera id (absent = 0, 0). */
+  countsAll(today: number, week: number, cameraIds?: readonly string[]): Map<string, { today: number; week: number }> {
+    const rows = (cameraIds ? this.countsSomeStmt.all({ today, week, ids: JSON.stringify(cameraIds) }) : this.countsAllStmt.all({ today, week })) as Array<{
+      camera_id: string;
+      today: number;
+      week: number;
+    }>;
+    const out = new Map<string, { today: number; week: number }>();
+    for (const r of rows) out.set(r.camera_id, { today: r.today, week: r.week });
+    return out;
+  }
+
+  /** The newest event of every camera that has one, keyed by camera id. */
+  latestAll(): Map<string, { event: CameraEvent; ts: number }> {
+    const out = new Map<string, { event: CameraEvent; ts: number }>();
+    for (const row of this.latestAllStmt.iterate() as IterableIterator<EventRow>) out.set(row.camera_id, { event: toEvent(row), ts: row.ts });
+    return out;
+  }
+
   latest(cameraId: string): { event: CameraEvent; ts: number } | undefined {
     const row = this.lastStmt.get(cameraId) as EventRow | undefined;
     return row ? { event: toEvent(row), ts: row.ts } : undefined;
@@ -149,10 +192,10 @@ export class EventsRepo {
 
   /** Deletes up to `batch` events older than `before` (epoch ms); returns how many went. */
   purgeBatch(before: number, batch: number): number {
-    return this.db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ? ORDER BY ts LIMIT ?)").run(before, batch).changes;
+    return this.purgeStmt.run(before, batch).changes;
   }
 
   count(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM events").get() as { n: number }).n;
+    return (this.countAllStmt.get() as { n: number }).n;
   }
 }

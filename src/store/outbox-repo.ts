@@ -29,12 +29,28 @@ export class OutboxRepo {
   private readonly pendingStmt;
   private readonly countStmt;
   private readonly deleteStmt;
+  private readonly deleteManyStmt;
+  private readonly oldestStmt;
+  private readonly pendingStateStmt;
+  private readonly pendingStateAllStmt;
+  private readonly dropSupersededStmt;
+  private readonly dropKindStmt;
+  private readonly expireStmt;
+  private readonly overflowStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare("INSERT INTO outbox (camera_id, kind, event_id, payload, created_at) VALUES (?, ?, ?, ?, ?)");
     this.pendingStmt = db.prepare("SELECT * FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
     this.countStmt = db.prepare("SELECT COUNT(*) AS n FROM outbox");
     this.deleteStmt = db.prepare("DELETE FROM outbox WHERE id = ?");
+    this.deleteManyStmt = db.prepare("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))");
+    this.oldestStmt = db.prepare("SELECT MIN(created_at) AS t FROM outbox");
+    this.pendingStateStmt = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE camera_id = ? AND kind <> 'event'");
+    this.pendingStateAllStmt = db.prepare("SELECT DISTINCT camera_id FROM outbox WHERE kind <> 'event'");
+    this.dropSupersededStmt = db.prepare("DELETE FROM outbox WHERE camera_id = ? AND kind = ?");
+    this.dropKindStmt = db.prepare("DELETE FROM outbox WHERE kind = ?");
+    this.expireStmt = db.prepare("DELETE FROM outbox WHERE created_at < ?");
+    this.overflowStmt = db.prepare("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)");
   }
 
   /** Call inside the caller's transaction when the entry belongs with other writes. */
@@ -49,9 +65,12 @@ export class OutboxRepo {
 
   markDelivered(ids: readonly number[]): void {
     if (ids.length === 0) return;
-    this.db.transaction(() => {
-      for (const id of ids) this.deleteStmt.run(id);
-    })();
+    if (ids.length === 1) {
+      this.deleteStmt.run(ids[0]);
+      return;
+    }
+    // One statement for the whole acknowledged batch (a statement is atomic on its own).
+    this.deleteManyStmt.run(JSON.stringify(ids));
   }
 
   size(): number {
@@ -60,27 +79,37 @@ export class OutboxRepo {
 
   /** Creation time (epoch ms) of the oldest undelivered entry, or null when empty. */
   oldestCreatedAt(): number | null {
-    return (this.db.prepare("SELECT MIN(created_at) AS t FROM outbox").get() as { t: number | null }).t;
+    return (this.oldestStmt.get() as { t: number | null }).t;
   }
 
   /** Undelivered retained-state entries of a camera (not events). */
   pendingStateCount(cameraId: string): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE camera_id = ? AND kind <> 'event'").get(cameraId) as { n: number }).n;
+    return (this.pendingStateStmt.get(cameraId) as { n: number }).n;
+  }
+
+  /** Cameras with undelivered retained-state entries (not events), in one statement. */
+  camerasWithPendingState(): Set<string> {
+    return new Set((this.pendingStateAllStmt.all() as Array<{ camera_id: string }>).map((r) => r.camera_id));
   }
 
   /** Drops undelivered entries of one kind and camera (a newer one supersedes them). */
   dropSuperseded(cameraId: string, kind: OutboxKind): number {
-    return this.db.prepare("DELETE FROM outbox WHERE camera_id = ? AND kind = ?").run(cameraId, kind).changes;
+    return this.dropSupersededStmt.run(cameraId, kind).changes;
+  }
+
+  /** Drops every undelivered entry of one kind, all cameras (one statement). */
+  dropKind(kind: OutboxKind): number {
+    return this.dropKindStmt.run(kind).changes;
   }
 
   /** Applies the bounds: entries older than `minCreatedAt`, then the oldest beyond `maxEntries`. */
   enforceBounds(minCreatedAt: number, maxEntries: number): { expired: number; overflow: number } {
     return this.db.transaction(() => {
-      const expired = this.db.prepare("DELETE FROM outbox WHERE created_at < ?").run(minCreatedAt).changes;
+      const expired = this.expireStmt.run(minCreatedAt).changes;
       const size = this.size();
       let overflow = 0;
       if (size > maxEntries) {
-        overflow = this.db.prepare("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)").run(size - maxEntries).changes;
+        overflow = this.overflowStmt.run(size - maxEntries).changes;
       }
       return { expired, overflow };
     })();

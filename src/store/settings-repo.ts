@@ -13,47 +13,63 @@ interface Row {
 }
 
 export class SettingsRepo {
+  private readonly getJsonStmt;
+  private readonly setJsonStmt;
+  private readonly getSecretStmt;
+  private readonly infoStmt;
+  private readonly setSecretStmt;
+  private readonly deleteStmt;
+  private readonly staleStmt;
+
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
-  ) {}
+  ) {
+    this.getJsonStmt = db.prepare("SELECT value FROM settings WHERE key = ? AND value IS NOT NULL");
+    this.setJsonStmt = db.prepare(
+      "INSERT INTO settings (key, value, ciphertext, key_id, updated_at) VALUES (?, ?, NULL, NULL, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, ciphertext = NULL, key_id = NULL, updated_at = excluded.updated_at",
+    );
+    this.getSecretStmt = db.prepare("SELECT ciphertext FROM settings WHERE key = ? AND ciphertext IS NOT NULL");
+    this.infoStmt = db.prepare("SELECT value, ciphertext FROM settings WHERE key = ?");
+    this.setSecretStmt = db.prepare(
+      "INSERT INTO settings (key, value, ciphertext, key_id, updated_at) VALUES (?, NULL, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = NULL, ciphertext = excluded.ciphertext, key_id = excluded.key_id, updated_at = excluded.updated_at",
+    );
+    this.deleteStmt = db.prepare("DELETE FROM settings WHERE key = ?");
+    this.staleStmt = db.prepare("SELECT key, ciphertext, key_id FROM settings WHERE ciphertext IS NOT NULL AND key_id IS NOT ?");
+  }
 
   getJson<T>(key: string): T | undefined {
-    const row = this.db.prepare("SELECT value FROM settings WHERE key = ? AND value IS NOT NULL").get(key) as { value: string } | undefined;
+    const row = this.getJsonStmt.get(key) as { value: string } | undefined;
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
   setJson(key: string, value: unknown): void {
-    this.db
-      .prepare("INSERT INTO settings (key, value, ciphertext, key_id, updated_at) VALUES (?, ?, NULL, NULL, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, ciphertext = NULL, key_id = NULL, updated_at = excluded.updated_at")
-      .run(key, JSON.stringify(value), new Date().toISOString());
+    this.setJsonStmt.run(key, JSON.stringify(value), new Date().toISOString());
   }
 
   getSecret(key: string): string | undefined {
-    const row = this.db.prepare("SELECT ciphertext FROM settings WHERE key = ? AND ciphertext IS NOT NULL").get(key) as { ciphertext: string } | undefined;
+    const row = this.getSecretStmt.get(key) as { ciphertext: string } | undefined;
     return row ? this.box.open(row.ciphertext, key) : undefined;
   }
 
   /** Whether a secret is set, and whether it is sealed (always true for rows this code wrote). */
   secretInfo(key: string): { configured: boolean; encrypted: boolean } {
-    const row = this.db.prepare("SELECT value, ciphertext FROM settings WHERE key = ?").get(key) as Pick<Row, "value" | "ciphertext"> | undefined;
+    const row = this.infoStmt.get(key) as Pick<Row, "value" | "ciphertext"> | undefined;
     return { configured: row !== undefined, encrypted: row?.ciphertext != null };
   }
 
   setSecret(key: string, plaintext: string): void {
     const sealed = this.box.seal(plaintext, key);
-    this.db
-      .prepare("INSERT INTO settings (key, value, ciphertext, key_id, updated_at) VALUES (?, NULL, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = NULL, ciphertext = excluded.ciphertext, key_id = excluded.key_id, updated_at = excluded.updated_at")
-      .run(key, sealed.ciphertext, sealed.keyId, new Date().toISOString());
+    this.setSecretStmt.run(key, sealed.ciphertext, sealed.keyId, new Date().toISOString());
   }
 
   delete(key: string): void {
-    this.db.prepare("DELETE FROM settings WHERE key = ?").run(key);
+    this.deleteStmt.run(key);
   }
 
   /** Re-seals every secret still sealed by a previous key. Returns how many moved. */
   resealWithCurrentKey(): number {
-    const stale = this.db.prepare("SELECT key, ciphertext, key_id FROM settings WHERE ciphertext IS NOT NULL AND key_id IS NOT ?").all(this.box.currentKeyId) as Row[];
+    const stale = this.staleStmt.all(this.box.currentKeyId) as Row[];
     const reseal = this.db.transaction((rows: Row[]) => {
       for (const row of rows) this.setSecret(row.key, this.box.open(row.ciphertext!, row.key));
     });

@@ -26,6 +26,7 @@ export const DATABASE_FILE = "argus-bridge.db";
 
 export function openStore(opts: { file: string; box: SecretBox }): Store {
   const db = openDatabase(opts.file);
+  const pingStmt = db.prepare("SELECT 1 AS ok");
   return {
     db,
     settings: new SettingsRepo(db, opts.box),
@@ -36,7 +37,7 @@ export function openStore(opts: { file: string; box: SecretBox }): Store {
     outbox: new OutboxRepo(db),
     ping: () => {
       try {
-        return (db.prepare("SELECT 1 AS ok").get() as { ok: number }).ok === 1;
+        return (pingStmt.get() as { ok: number }).ok === 1;
       } catch {
         return false;
       }
