@@ -11,6 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from "node:perf_hooks";
+import { getHeapStatistics } from "node:v8";
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import pino, { type Logger } from "pino";
 import type { Camera } from "../domain/camera.js";
@@ -19,11 +20,12 @@ import {
   cameraDiscoveryTopics,
   discoveryContextFrom,
   renderCameraDiscovery,
+  renderDiscovery,
   type DiscoveryContext,
   type RetainedMessage,
 } from "../ha/discovery.js";
 import { discoverySubscriptions } from "../ha/ownership.js";
-import { planDiscovery } from "../ha/reconcile-plan.js";
+import { payloadDigest, planLeftovers } from "../ha/reconcile-plan.js";
 import { cameraStateTopics, testMessageTopic } from "../ha/topics.js";
 import { Backoff } from "./backoff.js";
 import { brokerKey, brokerUrl, buildClientOptions, buildTestClientOptions, connectionChanged, type FileReader } from "./client-options.js";
@@ -53,7 +55,10 @@ export const DEFAULT_ACTOR_OPTIONS: ActorOptions = {
   reconnect_max_ms: 60_000,
   connect_timeout_ms: 10_000,
   retained_collect_ms: 2000,
-  render_pool_threshold: 1000,
+  // Streamed inline rendering (chunks between publishes, yielding to the loop) is cheaper than the
+  // pool on small machines: no extra isolates, no structured clone of 60,000 configs. The pool is
+  // used only when configured with a lower threshold.
+  render_pool_threshold: 1_000_000,
   render_pool_threads: 2,
 };
 
@@ -66,6 +71,29 @@ const DEFAULT_WINDOW = 256;
 const EXACT_COLLECT_THRESHOLD = 3000;
 const EXACT_BATCH = 500;
 const EXACT_LANES = 4;
+/**
+ * Phase 1 may have been truncated when it received at least this many retained configs. Brokers cap
+ * a client's queue (mosquitto: max_queued_messages 1000); a lower figure leaves a margin for
+ * brokers configured tighter. Below it, the wildcard phase saw everything.
+ */
+const TRUNCATION_SUSPECT = 256;
+/** Cameras rendered per step of a streamed reconcile (600 configs in entity mode, ~4 ms). */
+const RENDER_CHUNK = 100;
+/** The next chunk is rendered once at most this many configs wait or fly. */
+const STREAM_LOW_WATER = 1000;
+/** A reconcile handling at least this many messages is followed by `deps.compact` (see MqttActorDeps). */
+const COMPACT_AFTER_MESSAGES = 5000;
+/** Counter-only changes (publishes, in flight) are reported at most this often. */
+const NOTIFY_INTERVAL_MS = 250;
+/** Idle heartbeat so cached health (event-loop delay, heap) never goes stale for long. */
+const HEARTBEAT_MS = 5000;
+
+/**
+ * Key of the state reports the worker entry (workers/mqtt-worker.ts) posts on its parentPort, beside
+ * Comlink's own messages (Comlink ignores messages without an id). One port keeps them in order with
+ * the calls' answers.
+ */
+export const WORKER_STATE_KEY = "argusMqttState";
 
 export class NotConnectedError extends Error {
   constructor(message = "not connected") {
@@ -79,33 +107,51 @@ type Job =
   | { kind: "reconcile"; reason: ReconcileReason; generation: number }
   | { kind: "cameras"; generation: number };
 
-/** FIFO counting semaphore; `fail` rejects every waiter (connection gone). */
+/**
+ * FIFO counting semaphore over the broker's receive maximum, callback-based (no promise per slot);
+ * `fail` answers every waiter with the error (connection gone).
+ */
 class Window {
   private free: number;
-  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private waiters: Array<(err: Error | null) => void> = [];
+  private head = 0;
   private failed: Error | null = null;
-  constructor(size: number) {
+  constructor(readonly size: number) {
     this.free = size;
   }
-  acquire(): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    if (this.free > 0 && this.waiters.length === 0) {
-      this.free -= 1;
-      return Promise.resolve();
+  /** Calls `cb(null)` once a slot is held (synchronously when one is free), or `cb(err)`. */
+  take(cb: (err: Error | null) => void): void {
+    if (this.failed) {
+      cb(this.failed);
+      return;
     }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.free > 0 && this.head === this.waiters.length) {
+      this.free -= 1;
+      cb(null);
+      return;
+    }
+    this.waiters.push(cb);
   }
   release(): void {
-    const next = this.waiters.shift();
-    if (next) next.resolve();
-    else this.free += 1;
+    if (this.head < this.waiters.length) {
+      const next = this.waiters[this.head]!;
+      this.waiters[this.head++] = undefined as unknown as (err: Error | null) => void;
+      if (this.head === this.waiters.length) {
+        this.waiters = [];
+        this.head = 0;
+      }
+      next(null);
+    } else this.free += 1;
   }
   fail(err: Error): void {
     this.failed = err;
-    for (const w of this.waiters.splice(0)) w.reject(err);
+    const waiting = this.waiters.slice(this.head);
+    this.waiters = [];
+    this.head = 0;
+    for (const w of waiting) w(err);
   }
   get waiting(): number {
-    return this.waiters.length;
+    return this.waiters.length - this.head;
   }
 }
 
@@ -133,6 +179,24 @@ interface Conn {
   sweep: NodeJS.Timeout | null;
 }
 
+/** Retained discovery configs seen: digests on wanted topics, whole payloads on the others. */
+interface Retained {
+  digests: Map<string, number>;
+  others: Map<string, string>;
+}
+
+const byId = (a: Camera, b: Camera) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** A bounded publish pump fed while it runs (see MqttActor.openStream). */
+interface PublishStream {
+  push(messages: readonly RetainedMessage[]): void;
+  /** No more messages; resolves when every pushed message is acknowledged. */
+  end(): Promise<void>;
+  /** Resolves when at most `limit` messages are queued or in flight (or the stream failed). */
+  whenBelow(limit: number): Promise<void>;
+}
+
 interface Pending {
   deadline: number;
   fail: (e: Error) => void;
@@ -140,6 +204,12 @@ interface Pending {
 
 export interface MqttActorDeps {
   logger?: Logger;
+  /**
+   * Called (from a timer, when the loop is idle) after a reconcile that published many messages.
+   * The worker entry passes a full GC: an idle isolate otherwise keeps a big reconcile's garbage
+   * (~100 MB for 10,000 cameras) resident for good.
+   */
+  compact?: () => void;
   random?: () => number;
   readFile?: FileReader;
 }
@@ -202,10 +272,17 @@ export class MqttActor implements MqttActorApi {
   private reconcilesAbandoned = 0;
   private lastReconcile: ReconcileReport | null = null;
   private activeJobs = 0;
+  private dirty = false;
+  private notifyTimer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly compact: (() => void) | null;
+  private compactTimer: NodeJS.Timeout | null = null;
 
   /** Test and benchmark introspection (not part of the cross-thread contract). */
   maxConcurrentJobs = 0;
   readonly reports: ReconcileReport[] = [];
+  /** Milliseconds from the start of the last completed reconcile to each of its phases (profiling). */
+  lastPhases: Record<string, number> = {};
   connectAttempts = 0;
   /** Date.now() of each connection attempt (last 200). */
   readonly attemptTimes: number[] = [];
@@ -222,6 +299,7 @@ export class MqttActor implements MqttActorApi {
     });
     this.random = deps.random ?? Math.random;
     this.readFile = deps.readFile;
+    this.compact = deps.compact ?? null;
     this.backoff = new Backoff({ min_ms: this.options.reconnect_min_ms, max_ms: this.options.reconnect_max_ms, random: this.random });
     this.pool = new RenderPool({ threshold: this.options.render_pool_threshold, threads: this.options.render_pool_threads });
     this.eld = monitorEventLoopDelay({ resolution: 10 });
@@ -267,7 +345,12 @@ export class MqttActor implements MqttActorApi {
     this.started = true;
     this.stopped = false;
     this.log.info({ broker: this.brokerLabel(), cameras: this.cameras.size }, "mqtt actor starting");
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => this.notify(), HEARTBEAT_MS);
+      this.heartbeat.unref?.();
+    }
     this.restartConnection();
+    this.notify();
   }
 
   async updateSettings(settings: MqttSettings): Promise<void> {
@@ -440,6 +523,11 @@ export class MqttActor implements MqttActorApi {
     await this.enqueueLifecycle(() => this.teardown());
     this.setState("stopped");
     await this.pool.close();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    if (this.compactTimer) clearTimeout(this.compactTimer);
+    this.compactTimer = null;
+    this.notify();
     this.eld.disable();
     this.log.info("mqtt actor stopped");
   }
@@ -604,6 +692,7 @@ export class MqttActor implements MqttActorApi {
       return;
     }
     this.lastError = this.scrub(err.message);
+    this.touch();
     this.log.warn({ broker: this.brokerLabel(), err: this.lastError }, "mqtt client error");
   }
 
@@ -736,42 +825,93 @@ export class MqttActor implements MqttActorApi {
 
   private async reconcile(reason: ReconcileReason, generation: number): Promise<void> {
     const started = performance.now();
+    const phases: Record<string, number> = {};
+    const mark = (name: string) => (phases[name] = Math.round(performance.now() - started));
     let conn = this.connFor(generation);
     const s = this.settings!;
     const ctx = this.ctx(s);
     this.notify();
 
-    // Home Assistant's birth topic: subscribed once per connection (clean session).
+    // Home Assistant's birth topic: subscribed once per connection (clean session). Its SUBSCRIBE
+    // goes out now; the SUBACK is awaited below, with the other independent steps.
+    let haSub: Promise<unknown> = Promise.resolve();
     if (conn.haStatusTopic !== s.ha_status_topic) {
-      await this.guard(conn, conn.client.subscribeAsync(s.ha_status_topic, { qos: 1 }));
-      conn.haStatusTopic = s.ha_status_topic;
+      const topic = s.ha_status_topic;
+      haSub = this.guard(conn, conn.client.subscribeAsync(topic, { qos: 1 })).then(() => {
+        conn.haStatusTopic = topic;
+      });
+      haSub.catch(() => undefined);
     }
 
-    // 1. Birth first: entities become available as soon as their configs land.
-    await this.publishMany(conn, [{ topic: ctx.availability_topic, payload: s.birth_message }], 1, true);
+    // 1. Birth first: entities become available as soon as their configs land. Written first (the
+    //    FIFO window keeps the order on the wire); its PUBACK is awaited before the configs go out.
+    const birth = this.publishMany(conn, [{ topic: ctx.availability_topic, payload: s.birth_message }], 1, true);
+    birth.catch(() => undefined);
 
-    // 2. What is retained now (ours and others'), to skip unchanged configs and find leftovers.
-    const retained = await this.collectRetained(conn, s.discovery_prefix, generation);
-    await this.testHooks.afterCollect?.(generation);
-    conn = this.connFor(generation);
-
-    // 3. What should be retained. Cameras changed from here on are flushed by a later job.
+    // 3 (started early). What should be retained. Its topics are known without rendering; the
+    // configs themselves are rendered while the retained ones are collected (in the pool for large
+    // installations when configured) or streamed in chunks into the publish pump (default), so no
+    // reconcile holds all 60,000 rendered configs of 10,000 cameras at once.
     // Taken in one synchronous step: changes after it are flushed by the "cameras" job that follows.
     const dirtySnapshot = [...this.dirtyCameras];
     this.dirtyCameras.clear();
     const clearSnapshot = [...this.pendingClears];
-    const cameras = [...this.cameras.values()];
-    let plan;
-    let desired: RetainedMessage[];
+    const enabled = s.discovery_enabled ? [...this.cameras.values()].filter((c) => c.is_enabled).sort(byId) : [];
+    const wanted = new Set<string>();
+    for (const c of enabled) for (const t of cameraDiscoveryTopics(c.id, s.discovery_prefix, s.discovery_mode)) wanted.add(t);
+    const pooled: Promise<RetainedMessage[]> | null = this.pool.pools(enabled.length) ? this.pool.render(enabled, ctx) : null;
+    pooled?.catch(() => undefined);
+
+    let migrate: RetainedMessage[];
+    let clear: RetainedMessage[];
+    let sent = 0;
+    let skipped = 0;
     try {
-      desired = s.discovery_enabled ? await this.pool.render(cameras, ctx) : [];
+      // 2. What is retained now (ours and others'), to skip unchanged configs and find leftovers.
+      const retained = await this.collectRetained(conn, s.discovery_prefix, generation, wanted);
+      mark("collected");
+      await this.testHooks.afterCollect?.(generation);
       conn = this.connFor(generation);
-      plan = planDiscovery(desired, retained, ctx);
+      await haSub;
+      await birth;
+      mark("birth_acked");
+      ({ migrate, clear } = planLeftovers(wanted, retained.others, ctx));
+      retained.others.clear();
+      const digests = retained.digests;
 
       // 4. Migrate markers, then configs, then removals (the HA mode-switch order).
-      await this.publishMany(conn, plan.migrate, 1, true);
-      await this.publishMany(conn, plan.publish, 1, true);
-      await this.publishMany(conn, plan.clear, 1, true);
+      await this.publishMany(conn, migrate, 1, true);
+      const stream = this.openStream(conn, 1, true);
+      const feed = (msgs: readonly RetainedMessage[]) => {
+        const out: RetainedMessage[] = [];
+        for (const m of msgs) {
+          const d = digests.get(m.topic);
+          if (d !== undefined && d === payloadDigest(m.payload)) skipped++;
+          else out.push(m);
+        }
+        sent += out.length;
+        stream.push(out);
+      };
+      try {
+        if (pooled) feed(await pooled);
+        else {
+          for (let i = 0; i < enabled.length; i += RENDER_CHUNK) {
+            feed(renderDiscovery(enabled.slice(i, i + RENDER_CHUNK), ctx));
+            if (i + RENDER_CHUNK >= enabled.length) break;
+            // Bounded memory and a responsive loop (keepalives, PUBACKs): render the next chunk
+            // once the pump is down to its low-water mark, and never in the same macrotask.
+            await stream.whenBelow(STREAM_LOW_WATER);
+            await yieldToLoop();
+            this.connFor(generation);
+          }
+        }
+        mark("rendered");
+      } finally {
+        await stream.end();
+      }
+      digests.clear();
+      await this.publishMany(conn, clear, 1, true);
+      mark("configs_acked");
     } catch (e) {
       for (const id of dirtySnapshot) this.dirtyCameras.add(id);
       throw e;
@@ -780,25 +920,31 @@ export class MqttActor implements MqttActorApi {
     // 5. Leftovers the plan cannot see: removed cameras' state topics and configs under an old
     //    discovery prefix. Configs under the current prefix are the plan's job (it clears what it
     //    owns and saw retained; clearing blindly could remove another application's config).
-    const desiredTopics = new Set(desired.map((m) => m.topic));
     const clears = clearSnapshot
       .map(([topic]) => topic)
-      .filter((t) => !desiredTopics.has(t) && !this.stateMap.has(t) && !isDiscoveryTopic(t, s));
+      .filter((t) => !wanted.has(t) && !this.stateMap.has(t) && !isDiscoveryTopic(t, s));
     await this.publishMany(conn, clears.map((topic) => ({ topic, payload: "" })), 1, true);
     this.dropClears(clearSnapshot);
 
     // 6. Camera state as last remembered. Same FIFO window as direct publishes: a newer
     //    publishState issued after this point is written after, so it is never overtaken.
-    const states = [...this.stateMap].map(([topic, payload]) => ({ topic, payload }));
-    await this.publishMany(conn, states, 1, true);
+    //    The pump takes messages gradually, so each payload is read from stateMap when its window
+    //    slot is granted: a publishState racing this phase is never overtaken by an older value,
+    //    and a state removed meanwhile is skipped.
+    const states = [...this.stateMap.keys()].map((topic) => ({ topic, payload: "" }));
+    const stateStream = this.openStream(conn, 1, true, (topic) => this.stateMap.get(topic) ?? null);
+    stateStream.push(states);
+    await stateStream.end();
+    mark("states_acked");
+    this.lastPhases = phases;
 
     const report: ReconcileReport = {
       reason,
       generation,
       duration_ms: Math.round(performance.now() - started),
-      configs_sent: plan.migrate.length + plan.publish.length,
-      configs_skipped: plan.skipped,
-      configs_cleared: plan.clear.length + clears.length,
+      configs_sent: migrate.length + sent,
+      configs_skipped: skipped,
+      configs_cleared: clear.length + clears.length,
       states_sent: states.length,
       finished_at: new Date().toISOString(),
     };
@@ -807,6 +953,22 @@ export class MqttActor implements MqttActorApi {
     this.reports.push(report);
     if (this.reports.length > 500) this.reports.splice(0, this.reports.length - 500);
     this.log.info(report, "discovery reconcile done");
+    if (this.compact && report.configs_sent + report.configs_skipped + report.states_sent >= COMPACT_AFTER_MESSAGES) this.scheduleCompact();
+  }
+
+  private scheduleCompact(): void {
+    if (this.compactTimer || !this.compact) return;
+    const compact = this.compact;
+    this.compactTimer = setTimeout(() => {
+      this.compactTimer = null;
+      if (this.loop.busy || this.stopped) return;
+      try {
+        compact();
+      } catch {
+        /* best effort */
+      }
+    }, 1000);
+    this.compactTimer.unref?.();
   }
 
   private async flushCameraJob(generation: number): Promise<void> {
@@ -845,13 +1007,20 @@ export class MqttActor implements MqttActorApi {
    * own for a known camera (both modes) that phase 1 did not see is asked for by exact-topic
    * SUBSCRIBE + UNSUBSCRIBE batches; the UNSUBACK follows the batch's retained messages.
    */
-  private async collectRetained(conn: Conn, discoveryPrefix: string, generation: number): Promise<Map<string, string>> {
+  private async collectRetained(conn: Conn, discoveryPrefix: string, generation: number, wanted: ReadonlySet<string>): Promise<Retained> {
     const subs = discoverySubscriptions(discoveryPrefix);
-    const collected = new Map<string, string>();
+    // Wanted topics only need "is it identical": a digest, not the whole config (memory).
+    const digests = new Map<string, number>();
+    const others = new Map<string, string>();
+    const collected = { has: (t: string) => digests.has(t) || others.has(t), get size() { return digests.size + others.size; } };
     let last = performance.now();
     conn.collector = (topic, payload, packet) => {
       if (packet.retain && subs.some((f) => topicMatches(f, topic))) {
-        collected.set(topic, payload.toString());
+        const text = payload.toString();
+        if (wanted.has(topic)) {
+          digests.set(topic, payloadDigest(text));
+          others.delete(topic);
+        } else others.set(topic, text);
         last = performance.now();
       }
     };
@@ -861,19 +1030,31 @@ export class MqttActor implements MqttActorApi {
       last = begin;
       const budget = this.options.retained_collect_ms;
       const quiet = Math.max(50, Math.min(budget, 250));
+      let cutShort = false;
       for (;;) {
         await Promise.race([sleep(Math.min(quiet, 50)), conn.closedPromise]);
         const now = performance.now();
         if (now - last >= quiet) break; // quiet: the broker has sent what it retains
         // Past the budget only while retained messages are still flowing, and never forever.
-        if (now - begin >= budget && (now - last >= 50 || now - begin >= budget * 10)) break;
+        if (now - begin >= budget && (now - last >= 50 || now - begin >= budget * 10)) {
+          cutShort = now - last < quiet;
+          break;
+        }
       }
-      await this.guard(conn, conn.client.unsubscribeAsync(subs));
+      // The UNSUBACK is not awaited: no retained message follows an UNSUBSCRIBE, and the exact-topic
+      // batches below (same connection, in order) come after it anyway.
+      this.guard(conn, conn.client.unsubscribeAsync(subs)).catch(() => undefined);
       this.connFor(generation);
 
+      // Only when phase 1 may have been truncated: it saw at least what a broker's per-client queue
+      // may hold (mosquitto drops beyond ~1,000 queued) or was cut off while messages still flowed.
+      // An empty broker (first start, broker restart without persistence) skips it entirely.
+      const suspect = cutShort || collected.size >= TRUNCATION_SUSPECT;
       const known: string[] = [];
-      for (const id of this.cameras.keys()) for (const t of allCameraDiscoveryTopics(id, discoveryPrefix)) if (!collected.has(t)) known.push(t);
-      if (collected.size + known.length > EXACT_COLLECT_THRESHOLD && known.length > 0) {
+      if (suspect) {
+        for (const id of this.cameras.keys()) for (const t of allCameraDiscoveryTopics(id, discoveryPrefix)) if (!collected.has(t)) known.push(t);
+      }
+      if (suspect && collected.size + known.length > EXACT_COLLECT_THRESHOLD && known.length > 0) {
         const batches: string[][] = [];
         for (let i = 0; i < known.length; i += EXACT_BATCH) batches.push(known.slice(i, i + EXACT_BATCH));
         let next = 0;
@@ -889,7 +1070,7 @@ export class MqttActor implements MqttActorApi {
     } finally {
       conn.collector = null;
     }
-    return collected;
+    return { digests, others };
   }
 
   // ------------------------------------------------------------------ messages out
@@ -913,6 +1094,44 @@ export class MqttActor implements MqttActorApi {
     return Math.max(5000, this.options.connect_timeout_ms);
   }
 
+  private publishOptions(conn: Conn, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): mqtt.IClientPublishOptions {
+    const opts: mqtt.IClientPublishOptions = { qos, retain };
+    if (expiry !== null && conn.protocol === "5.0" && !retain) opts.properties = { messageExpiryInterval: expiry };
+    return opts;
+  }
+
+  /**
+   * Sends one message that already holds a window slot and calls `done` exactly once: on the PUBACK
+   * (QoS > 0) or the write (QoS 0), on close (StaleJobError) or when the connection's sweep finds it
+   * past its deadline. No timer and no promise per message.
+   */
+  private sendOne(conn: Conn, topic: string, payload: string, opts: mqtt.IClientPublishOptions, done: (err: Error | null) => void): void {
+    let settled = false;
+    const entry: Pending = { deadline: Date.now() + this.opTimeout(), fail: (e) => settle(e) };
+    const settle = (err: Error | null | undefined) => {
+      if (settled) return;
+      settled = true;
+      conn.pending.delete(entry);
+      this.inFlight -= 1;
+      if (err) {
+        if (!(err instanceof StaleJobError)) this.failures += 1;
+      } else this.published += 1;
+      this.touch();
+      done(err ?? null);
+    };
+    this.inFlight += 1;
+    conn.pending.add(entry);
+    if (conn.closed) {
+      settle(new StaleJobError("connection closed"));
+      return;
+    }
+    try {
+      conn.client.publish(topic, payload, opts, (err) => settle(err ?? null));
+    } catch (e) {
+      settle(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
   /**
    * One publish, bounded: waits for a window slot (the broker's receive maximum), then for the
    * PUBACK (QoS > 0) or the write (QoS 0). Rejects when the connection closes or on timeout.
@@ -920,52 +1139,137 @@ export class MqttActor implements MqttActorApi {
   private publishOne(conn: Conn, topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): Promise<void> {
     if (conn.closed || !conn.window) return Promise.reject(new NotConnectedError());
     const window = conn.window;
-    const opts: mqtt.IClientPublishOptions = { qos, retain };
-    if (expiry !== null && conn.protocol === "5.0" && !retain) opts.properties = { messageExpiryInterval: expiry };
-    // One shared sweep per connection bounds every publish (no timer per message): 10,000 cameras
-    // means 60,000 publishes in flight through the window.
-    return window.acquire().then(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          let settled = false;
-          const entry: Pending = { deadline: Date.now() + this.opTimeout(), fail: (e) => settle(e) };
-          const settle = (err: Error | null | undefined) => {
-            if (settled) return;
-            settled = true;
-            conn.pending.delete(entry);
-            this.inFlight -= 1;
-            window.release();
-            if (err) {
-              if (!(err instanceof StaleJobError)) this.failures += 1;
-              reject(err);
-            } else {
-              this.published += 1;
-              resolve();
-            }
-          };
-          this.inFlight += 1;
-          conn.pending.add(entry);
-          if (conn.closed) {
-            settle(new StaleJobError("connection closed"));
-            return;
-          }
-          try {
-            conn.client.publish(topic, payload, opts, (err) => settle(err ?? null));
-          } catch (e) {
-            settle(e instanceof Error ? e : new Error(String(e)));
-          }
-        }),
+    const opts = this.publishOptions(conn, qos, retain, expiry);
+    return new Promise<void>((resolve, reject) =>
+      window.take((err) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        this.sendOne(conn, topic, payload, opts, (e) => {
+          window.release();
+          if (e) reject(e);
+          else resolve();
+        });
+      }),
     );
   }
 
-  /** Pipelined: everything in flight at once (within the window), all awaited. */
-  private async publishMany(conn: Conn, messages: readonly RetainedMessage[], qos: 0 | 1 | 2, retain: boolean): Promise<void> {
-    if (messages.length === 0) return;
-    const results = await Promise.allSettled(messages.map((m) => this.publishOne(conn, m.topic, m.payload, qos, retain, null)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (!failed) return;
-    if (conn.closed || failed.reason instanceof StaleJobError) throw new StaleJobError();
-    throw failed.reason;
+  /** Publishes a fixed list through a bounded pump (see openStream); resolves when all are acknowledged. */
+  private publishMany(conn: Conn, messages: readonly RetainedMessage[], qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    const stream = this.openStream(conn, qos, retain);
+    stream.push(messages);
+    return stream.end();
+  }
+
+  /**
+   * Bounded pump: at most `window.size` lanes pull the next queued message by index, each holding one
+   * window slot per message (so other publishers, e.g. deliver(), interleave fairly in FIFO order).
+   * No promise and no timer per message: the connection's sweep bounds each PUBACK wait and its
+   * close fails everything at once. Messages can be pushed while it runs (streamed rendering);
+   * `end()` resolves when every message is acknowledged. On the first failure no new message is
+   * started, the ones in flight settle, then `end()` rejects (StaleJobError when the connection went
+   * away).
+   */
+  private openStream(conn: Conn, qos: 0 | 1 | 2, retain: boolean, current?: (topic: string) => string | null): PublishStream {
+    const window = conn.window;
+    let queue: Array<RetainedMessage | undefined> = [];
+    let head = 0;
+    let active = 0;
+    let failure: Error | null = conn.closed || !window ? new StaleJobError("connection closed") : null;
+    let idle = window ? window.size : 0;
+    let ended = false;
+    let settled = false;
+    let low: { limit: number; resolve: () => void } | null = null;
+    let resolveEnd!: () => void;
+    let rejectEnd!: (e: Error) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolveEnd = res;
+      rejectEnd = rej;
+    });
+    done.catch(() => undefined);
+    const opts = this.publishOptions(conn, qos, retain, null);
+    const backlog = () => queue.length - head + active;
+    const checkLow = () => {
+      if (low && (failure !== null || backlog() <= low.limit)) {
+        const w = low;
+        low = null;
+        w.resolve();
+      }
+    };
+    const finish = () => {
+      if (settled || active > 0) return;
+      if (failure === null && (!ended || head < queue.length)) return;
+      settled = true;
+      queue = [];
+      head = 0;
+      if (failure === null) resolveEnd();
+      else rejectEnd(conn.closed || failure instanceof StaleJobError ? new StaleJobError() : failure);
+    };
+    const park = () => {
+      idle += 1;
+      checkLow();
+      finish();
+    };
+    const lane = (): void => {
+      if (failure !== null || head >= queue.length || !window) {
+        park();
+        return;
+      }
+      const m = queue[head]!;
+      queue[head++] = undefined; // the pump holds no message it has sent
+      if (head >= 4096 && head * 2 >= queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
+      active += 1;
+      window.take((err) => {
+        if (err) {
+          active -= 1;
+          failure ??= err;
+          park();
+          return;
+        }
+        let sync = true;
+        const payload = current ? current(m.topic) : m.payload;
+        const after = (e: Error | null) => {
+          window.release();
+          active -= 1;
+          if (e) failure ??= e;
+          // An ack that arrives synchronously (QoS 0 writes, a client refusing at once) must not
+          // grow the stack message after message.
+          if (sync) queueMicrotask(lane);
+          else lane();
+        };
+        if (payload === null) after(null); // gone meanwhile: nothing to send
+        else this.sendOne(conn, m.topic, payload, opts, after);
+        sync = false;
+      });
+      checkLow();
+    };
+    return {
+      push: (messages) => {
+        if (ended || failure !== null) return;
+        for (const m of messages) queue.push(m);
+        while (idle > 0 && head < queue.length && failure === null) {
+          idle -= 1;
+          lane();
+        }
+      },
+      end: () => {
+        ended = true;
+        finish();
+        return done;
+      },
+      whenBelow: (limit) => {
+        if (failure !== null || backlog() <= limit) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          low?.resolve();
+          low = { limit, resolve };
+        });
+      },
+    };
   }
 
   /** Fire-and-account: failures are counted and logged, never thrown. */
@@ -1019,7 +1323,16 @@ export class MqttActor implements MqttActorApi {
     this.notify();
   }
 
+  /**
+   * Reports now. Used for every change that matters (state, job settled, reconcile start); counters
+   * go through `touch()`, which coalesces them into one report per NOTIFY_INTERVAL_MS.
+   */
   private notify(): void {
+    this.dirty = false;
+    if (this.notifyTimer) {
+      clearTimeout(this.notifyTimer);
+      this.notifyTimer = null;
+    }
     const l = this.listener;
     if (!l) return;
     try {
@@ -1028,6 +1341,27 @@ export class MqttActor implements MqttActorApi {
     } catch {
       /* a listener failure must never reach MQTT.js or the loop */
     }
+  }
+
+  /** A counter changed: report within NOTIFY_INTERVAL_MS (one message however many changes). */
+  private touch(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    if (!this.listener || this.notifyTimer) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = null;
+      if (this.dirty) this.notify();
+    }, NOTIFY_INTERVAL_MS);
+    this.notifyTimer.unref?.();
+  }
+
+  /**
+   * Sends a pending (throttled) report now. The worker entry calls it after every contract call, so
+   * a caller that reads the supervisor's cached status after its call returns sees its own effects
+   * (the report and the call's answer travel in order on the same port).
+   */
+  flushNotify(): void {
+    if (this.dirty) this.notify();
   }
 
   private buildStatus(): MqttStatus {
@@ -1061,7 +1395,7 @@ export class MqttActor implements MqttActorApi {
       reconciles_abandoned: this.reconcilesAbandoned,
       last_reconcile: this.lastReconcile,
       event_loop_delay_p99_ms: Number.isFinite(p99) ? Math.round((p99 / 1e6) * 100) / 100 : 0,
-      heap_used_bytes: process.memoryUsage().heapUsed,
+      heap_used_bytes: getHeapStatistics().used_heap_size,
     };
   }
 

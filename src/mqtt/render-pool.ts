@@ -33,9 +33,14 @@ export class RenderPool {
     this.opts = { ...this.opts, ...opts };
   }
 
+  /** Whether `render` of this many enabled cameras would use the pool (else it renders inline). */
+  pools(enabledCount: number): boolean {
+    return !this.closed && enabledCount > this.opts.threshold && this.opts.threads >= 1;
+  }
+
   async render(cameras: Camera[], ctx: DiscoveryContext): Promise<RetainedMessage[]> {
     const enabled = cameras.filter((c) => c.is_enabled);
-    if (this.closed || enabled.length <= this.opts.threshold || this.opts.threads < 1) {
+    if (!this.pools(enabled.length)) {
       return renderDiscovery(enabled, ctx);
     }
     const pool = this.ensurePool();
@@ -56,7 +61,9 @@ export class RenderPool {
         filename: (this.opts.filename ?? DEFAULT_TASK).href,
         minThreads: 0,
         maxThreads: this.opts.threads,
-        idleTimeout: 30_000,
+        // Threads die soon after a render: an idle render thread costs tens of MB of RSS, and
+        // renders are rare (connects, HA births, manual republishes).
+        idleTimeout: 1000,
       });
     }
     return this.pool;

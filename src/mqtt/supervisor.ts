@@ -12,7 +12,7 @@ import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import type { Logger } from "pino";
 import type { Camera } from "../domain/camera.js";
 import { cameraStateTopics } from "../ha/topics.js";
-import { MqttActor, type MqttActorDeps } from "./actor.js";
+import { MqttActor, WORKER_STATE_KEY, type MqttActorDeps } from "./actor.js";
 import { Backoff } from "./backoff.js";
 import type {
   ActionResult,
@@ -109,12 +109,15 @@ class Replay {
 class Listeners {
   private readonly set = new Set<ActorListener>();
   last: ActorStateChange | null = null;
+  /** Date.now() when `last` arrived: `next_retry_in_ms` is recomputed from it. */
+  lastAt = 0;
   add(l: ActorListener): () => void {
     this.set.add(l);
     return () => this.set.delete(l);
   }
   emit(change: ActorStateChange): void {
     this.last = change;
+    this.lastAt = Date.now();
     for (const l of this.set) {
       try {
         const r = l(change) as unknown;
@@ -275,12 +278,24 @@ class WorkerSupervisor implements SupervisedMqttActor {
     return this.call((r) => r.testConnection(p), { success: false, message: "MQTT actor is restarting, try again", protocol: null });
   }
 
+  /**
+   * Answered from the last state report, never by a round trip to the worker: a worker busy with a
+   * 10,000-camera reconcile must not hold up GET /health. The worker reports every state change at
+   * once, counters at least every 250 ms while they change, a heartbeat every 5 s, and flushes a
+   * pending report before answering any call (same port, so in order).
+   */
   async status(): Promise<MqttStatus> {
-    return this.call((r) => r.status(), this.fallbackStatus(), 0);
+    const last = this.listeners.last;
+    if (this.closed || !last) return this.call((r) => r.status(), this.fallbackStatus(), 0);
+    const s = last.status;
+    if (s.next_retry_in_ms === null) return { ...s };
+    return { ...s, next_retry_in_ms: Math.max(0, s.next_retry_in_ms - (Date.now() - this.listeners.lastAt)) };
   }
 
   async health(): Promise<WorkerHealth> {
-    return this.call((r) => r.health(), this.fallbackHealth(), 0);
+    const last = this.listeners.last;
+    if (this.closed || !last) return this.call((r) => r.health(), this.fallbackHealth(), 0);
+    return { ...last.health };
   }
 
   async stop(): Promise<void> {
@@ -350,12 +365,16 @@ class WorkerSupervisor implements SupervisedMqttActor {
       markDead();
       this.onExit(live, code);
     });
-    const listener = Comlink.proxy((change: ActorStateChange) => {
-      if (this.live === live) this.listeners.emit(change);
+    // State reports arrive on the worker's own port (see workers/mqtt-worker.ts), beside Comlink's
+    // messages, which Comlink recognises by their id and this handler by WORKER_STATE_KEY.
+    worker.on("message", (msg: unknown) => {
+      if (this.live !== live || msg === null || typeof msg !== "object" || !(WORKER_STATE_KEY in msg)) return;
+      this.listeners.emit((msg as Record<string, ActorStateChange>)[WORKER_STATE_KEY]!);
     });
     this.ready = (async () => {
       try {
-        await Promise.race([remote.start(init, listener), dead]);
+        // The worker entry reports on its port; no listener proxy crosses.
+        await Promise.race([remote.start(init, undefined as unknown as ActorListener), dead]);
       } catch (e) {
         this.log.error({ err: e instanceof Error ? e.message : String(e) }, "mqtt worker failed to start");
         return null;
