@@ -54,7 +54,7 @@ export function pendingEventIds(dataDir: string): Set<string> {
   try {
     const db = new Database(databasePath(dataDir), { readonly: true, fileMustExist: true });
     try {
-      return new Set((db.prepare("SELECT event_id FROM outbox WHERE kind = 'event' AND event_id IS NOT NULL").all() as Array<{ event_id: string }>).map((r) => r.event_id));
+      return new Set((db.prepare("SELECT event_id FROM outbox WHERE kind IN ('event', 'event_bundle') AND event_id IS NOT NULL").all() as Array<{ event_id: string }>).map((r) => r.event_id));
     } finally {
       db.close();
     }

@@ -1,9 +1,11 @@
 /**
  * Camera events in, Home Assistant state out. One EventRuntime per process (built in createApp):
  *
- * - createEvent stores the event and its four outbox entries (event, last_event, counts,
- *   activity ON) in ONE transaction, then wakes the outbox pump. A crash after the commit leaves
- *   the entries for the next start; a crash before it leaves nothing.
+ * - createEvent stores the event and ONE outbox row ('event_bundle': the event, last_event,
+ *   counts and activity ON messages, delivered in that order) in ONE transaction, then wakes the
+ *   outbox pump. A crash after the commit leaves the row for the next start; a crash before it
+ *   leaves nothing. The counts come from an in-memory CountsCache (no range scan per event),
+ *   advanced only after the commit.
  * - activity OFF, periodic and on-connect counts go through the same outbox, so the broker always
  *   ends on the newest state even after an outage.
  * - status reports are retained state sent with publishState (only that route writes the topic).
@@ -19,11 +21,11 @@ import { cameraStateTopics } from "../ha/topics.js";
 import type { Log } from "../log.js";
 import type { MqttActorApi } from "../mqtt/contract.js";
 import type { EventQuery } from "../store/events-repo.js";
-import type { NewOutboxEntry } from "../store/outbox-repo.js";
+import type { BundleParts, NewOutboxEntry } from "../store/outbox-repo.js";
 import type { Store } from "../store/store.js";
 import { ActivityTimers } from "./activity.js";
 import { cameraSnapshot, cameraSnapshots, snapshotEntries, StatePayloads, writeStatus } from "./camera-state.js";
-import { countEvents } from "./counts.js";
+import { CountsCache } from "./counts.js";
 import type { MqttConfigService } from "./mqtt-config.js";
 import { OutboxPump } from "./outbox-pump.js";
 import { Retention } from "./retention.js";
@@ -70,6 +72,7 @@ export class EventRuntime {
   readonly pump: OutboxPump;
   readonly activity: ActivityTimers;
   readonly retention: Retention;
+  readonly counts: CountsCache;
   private countsTimer: NodeJS.Timeout | null = null;
   private started = false;
   private stopped = false;
@@ -88,6 +91,8 @@ export class EventRuntime {
     });
     this.activity = new ActivityTimers(d.config.ACTIVITY_TIMEOUT_S * 1000, (id) => this.guard(() => this.activityExpired(id)));
     this.retention = new Retention({ store: d.store, log: d.log, retentionDays: d.config.EVENT_RETENTION_DAYS });
+    // Retention of a week or less purges rows inside the counts windows: no cache then.
+    this.counts = new CountsCache(d.store, this.payloads.clock, d.config.EVENT_RETENTION_DAYS >= 8);
   }
 
   /** Restores timers from the store, restates leftovers' cameras, starts the pump and the intervals. */
@@ -158,21 +163,18 @@ export class EventRuntime {
       delivery_carrier_display: input.delivery_carrier_display ?? null,
     };
     const { store } = this.d;
-    store.db.transaction(() => {
+    const counts = store.db.transaction(() => {
       store.events.insert(event, ts);
-      const p = this.payloads.newEvent(event, camera, countEvents(store, this.payloads.clock, camera.id, now), now);
-      store.outbox.add(
-        [
-          { camera_id: camera.id, kind: "event", event_id: event.id, payload: p.event },
-          { camera_id: camera.id, kind: "last_event", event_id: event.id, payload: p.lastEvent },
-          { camera_id: camera.id, kind: "counts", event_id: event.id, payload: p.counts },
-          { camera_id: camera.id, kind: "activity", event_id: event.id, payload: p.activity },
-        ],
-        now.getTime(),
-      );
+      const c = this.counts.next(camera.id, ts, now);
+      const p = this.payloads.newEvent(event, camera, c, now);
+      const bundle: BundleParts = { event: p.event, last_event: p.lastEvent, counts: p.counts, activity: p.activity };
+      store.outbox.add([{ camera_id: camera.id, kind: "event_bundle", event_id: event.id, payload: JSON.stringify(bundle) }], now.getTime());
+      return c;
     })();
+    // Committed: only now may the in-memory counts move.
+    this.counts.commit(camera.id, counts, now);
     this.activity.touch(camera.id, now.getTime());
-    this.pump.added(4);
+    this.pump.added(1);
     return event;
   }
 
@@ -210,6 +212,7 @@ export class EventRuntime {
   /** The store already dropped its events, status and outbox entries (ON DELETE CASCADE). */
   cameraDeleted(cameraId: string): void {
     this.activity.cancel(cameraId);
+    this.counts.forget(cameraId);
   }
 
   /**
@@ -249,11 +252,13 @@ export class EventRuntime {
       const chunk = ids.slice(i, i + COUNTS_CHUNK);
       const now = new Date();
       const { startOfToday, startOfWeek } = this.payloads.clock.countWindows(now);
+      let counts: Map<string, { today: number; week: number }> | null = null;
       const added = store.db.transaction(() => {
         // Superseded entries: all cameras at once, in the first chunk (later counts are newer).
+        // (Counts inside undelivered event bundles stay: they are older and delivered first.)
         if (i === 0) store.outbox.dropKind("counts");
         if (chunk.length === 0) return 0;
-        const counts = store.events.countsAll(startOfToday.getTime(), startOfWeek.getTime(), single ? undefined : chunk);
+        counts = store.events.countsAll(startOfToday.getTime(), startOfWeek.getTime(), single ? undefined : chunk);
         const entries: NewOutboxEntry[] = [];
         for (const id of chunk) {
           const camera = store.cameras.get(id); // cached; a camera deleted meanwhile is skipped
@@ -263,6 +268,12 @@ export class EventRuntime {
         store.outbox.add(entries, now.getTime());
         return entries.length;
       })();
+      // Committed: rebuild the in-memory counts of this chunk from what the store said.
+      if (counts !== null) {
+        const read: Map<string, { today: number; week: number }> = counts;
+        if (i === 0) this.counts.clear();
+        for (const id of chunk) this.counts.set(id, read.get(id) ?? { today: 0, week: 0 }, startOfToday.getTime());
+      }
       if (added > 0) this.pump.added(added);
     }
   }

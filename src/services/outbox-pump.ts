@@ -5,12 +5,18 @@
  * otherwise sleeps: while disconnected nothing polls, except one slow safety retry (15 s) in case
  * a state change was missed. At-least-once: an entry whose PUBACK was lost is sent again, with the
  * same payload (and so the same event_id).
+ *
+ * An 'event_bundle' row expands into up to four messages (event, last_event, counts, activity, in
+ * that order), each with its own OutboundMessage id (row id * ID_STRIDE + part index). The row is
+ * deleted only when all of them were acknowledged; after a partial acknowledgement the row stays
+ * and the parts already acknowledged are skipped on the next attempt in this process (after a
+ * restart the whole row is sent again: at-least-once, same event_id).
  */
 import type { Log } from "../log.js";
 import { cameraStateTopics } from "../ha/topics.js";
 import type { ActorListener, MqttActorApi, MqttConnectionState, OutboundMessage } from "../mqtt/contract.js";
 import type { MqttSettings } from "../mqtt/settings.js";
-import type { OutboxEntry } from "../store/outbox-repo.js";
+import { BUNDLE_ORDER, type BundleParts, type OutboxEntry } from "../store/outbox-repo.js";
 import type { Store } from "../store/store.js";
 
 export type DeliverySettings = Pick<MqttSettings, "topic_prefix" | "qos" | "retain_messages" | "message_expiry_seconds">;
@@ -42,14 +48,41 @@ export function changeSource(mqtt: MqttActorApi): ((l: ActorListener) => () => v
   return typeof candidate === "function" ? candidate.bind(mqtt) : null;
 }
 
-export function toOutbound(e: OutboxEntry, s: DeliverySettings): OutboundMessage {
-  const topics = cameraStateTopics(s.topic_prefix, e.camera_id);
-  if (e.kind === "event") {
+/** OutboundMessage ids: row id * ID_STRIDE + the message's index in the row (0 for single rows). */
+export const ID_STRIDE = 8;
+
+type MessageKind = "event" | "last_event" | "counts" | "activity";
+
+function message(kind: MessageKind, id: number, payload: string, topics: ReturnType<typeof cameraStateTopics>, s: DeliverySettings): OutboundMessage {
+  if (kind === "event") {
     // The contract: config qos and retain; an expiry only on a message that is not retained.
-    return { id: e.id, topic: topics.event, payload: e.payload, qos: s.qos, retain: s.retain_messages, expiry_seconds: s.retain_messages ? null : s.message_expiry_seconds, remember: false };
+    return { id, topic: topics.event, payload, qos: s.qos, retain: s.retain_messages, expiry_seconds: s.retain_messages ? null : s.message_expiry_seconds, remember: false };
   }
   // Retained state: qos 1, never expires, remembered so every reconcile republishes the latest.
-  return { id: e.id, topic: topics[e.kind], payload: e.payload, qos: 1, retain: true, expiry_seconds: null, remember: true };
+  return { id, topic: topics[kind], payload, qos: 1, retain: true, expiry_seconds: null, remember: true };
+}
+
+/**
+ * The messages of one row, in delivery order, starting at part `from` (parts before it were
+ * already acknowledged). A bundle whose payload cannot be read yields nothing (and is deleted).
+ */
+export function toOutbound(e: OutboxEntry, s: DeliverySettings, from = 0): OutboundMessage[] {
+  const topics = cameraStateTopics(s.topic_prefix, e.camera_id);
+  const base = e.id * ID_STRIDE;
+  if (e.kind !== "event_bundle") return from > 0 ? [] : [message(e.kind, base, e.payload, topics, s)];
+  let parts: BundleParts;
+  try {
+    parts = JSON.parse(e.payload) as BundleParts;
+  } catch {
+    return [];
+  }
+  const out: OutboundMessage[] = [];
+  for (let i = from; i < BUNDLE_ORDER.length; i++) {
+    const kind = BUNDLE_ORDER[i]!;
+    const payload = parts[kind];
+    if (typeof payload === "string") out.push(message(kind, base + i, payload, topics, s));
+  }
+  return out;
 }
 
 export class OutboxPump {
@@ -67,7 +100,9 @@ export class OutboxPump {
   private unsubscribe: (() => void) | null = null;
   private readonly stats_ = { delivered: 0, dropped_expired: 0, dropped_overflow: 0, batches: 0, failed_batches: 0 };
   private readonly connectListeners = new Set<() => void>();
-  /** Test and metrics hook: called with each acknowledged batch. */
+  /** Rows partly acknowledged in this process: row id -> first part not yet acknowledged. */
+  private readonly partial = new Map<number, number>();
+  /** Test and metrics hook: called with the rows of each batch whose messages were ALL acknowledged. */
   onDelivered: ((entries: OutboxEntry[]) => void) | null = null;
 
   constructor(private readonly o: OutboxPumpOptions) {
@@ -190,22 +225,61 @@ export class OutboxPump {
       }
       const entries = this.o.store.outbox.pending(this.batchSize);
       if (entries.length === 0) return;
+      // Partial progress of rows that are gone (delivered, dropped by a bound, camera deleted).
+      if (this.partial.size > 0) for (const id of this.partial.keys()) if (id < entries[0]!.id) this.partial.delete(id);
       const settings = this.o.settings();
       const epoch = this.connectEpoch;
+      // Expand the rows; remember where each row's messages end (the last message id it needs).
+      const messages: OutboundMessage[] = [];
+      const lastOf = new Map<number, number>();
+      const empty: OutboxEntry[] = [];
+      for (const e of entries) {
+        const ms = toOutbound(e, settings, this.partial.get(e.id) ?? 0);
+        if (ms.length === 0) {
+          empty.push(e); // nothing (left) to send: delete it with this batch
+          continue;
+        }
+        for (const m of ms) messages.push(m);
+        lastOf.set(e.id, ms[ms.length - 1]!.id);
+      }
       let result;
-      try {
-        result = await this.o.mqtt.deliver(entries.map((e) => toOutbound(e, settings)));
-      } catch (err) {
-        result = { delivered: [], error: err instanceof Error ? err.message : String(err) };
+      if (messages.length === 0) {
+        result = { delivered: [] as number[], error: null };
+      } else {
+        try {
+          result = await this.o.mqtt.deliver(messages);
+        } catch (err) {
+          result = { delivered: [] as number[], error: err instanceof Error ? err.message : String(err) };
+        }
       }
       this.stats_.batches += 1;
-      if (result.delivered.length > 0 && this.o.store.db.open) {
-        this.o.store.outbox.markDelivered(result.delivered);
-        this.approxSize = Math.max(0, this.approxSize - result.delivered.length);
+      if (this.o.store.db.open) {
+        // Acknowledgements come in order and stop at the first failure: a row is done when its
+        // last message was acknowledged; the row of a later acknowledged id is partly done.
+        const acked = new Set(result.delivered);
+        const done: OutboxEntry[] = [...empty];
+        for (const e of entries) {
+          const last = lastOf.get(e.id);
+          if (last === undefined) continue;
+          if (acked.has(last)) {
+            done.push(e);
+            this.partial.delete(e.id);
+            continue;
+          }
+          let next = -1;
+          for (let part = ID_STRIDE - 1; part >= 0; part--) {
+            if (acked.has(e.id * ID_STRIDE + part)) {
+              next = part + 1;
+              break;
+            }
+          }
+          if (next > 0) this.partial.set(e.id, next);
+        }
         this.stats_.delivered += result.delivered.length;
-        if (this.onDelivered) {
-          const acked = new Set(result.delivered);
-          this.onDelivered(entries.filter((e) => acked.has(e.id)));
+        if (done.length > 0) {
+          this.o.store.outbox.markDelivered(done.map((e) => e.id));
+          this.approxSize = Math.max(0, this.approxSize - done.length);
+          if (this.onDelivered) this.onDelivered(done.filter((e) => lastOf.has(e.id)));
         }
       }
       if (result.error !== null) {

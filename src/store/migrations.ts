@@ -88,4 +88,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: "outbox-event-bundle",
+    // One outbox row per event ('event_bundle': event, last_event, counts and activity ON in one
+    // JSON payload) instead of four. Rebuilt because the kind CHECK changes; rows of the v2 kinds
+    // are kept as they are (the pump still delivers them) and keep their ids (delivery order), and
+    // the AUTOINCREMENT high-water mark is carried over. outbox_created is gone: expiry walks the
+    // rows in id order (created_at grows with id). outbox_camera stays for ON DELETE CASCADE and
+    // the per-camera statements.
+    sql: `
+      CREATE TABLE outbox_v3 (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- delivery order
+        camera_id  TEXT NOT NULL REFERENCES cameras(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL CHECK (kind IN ('event','last_event','counts','activity','event_bundle')),
+        event_id   TEXT,
+        payload    TEXT NOT NULL,
+        created_at INTEGER NOT NULL                    -- epoch ms
+      ) STRICT;
+      INSERT INTO outbox_v3 (id, camera_id, kind, event_id, payload, created_at)
+        SELECT id, camera_id, kind, event_id, payload, created_at FROM outbox ORDER BY id;
+      DELETE FROM sqlite_sequence WHERE name = 'outbox_v3';
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'outbox_v3', MAX(seq) FROM (
+          SELECT seq FROM sqlite_sequence WHERE name = 'outbox'
+          UNION ALL SELECT COALESCE(MAX(id), 0) FROM outbox_v3
+        );
+      DROP TABLE outbox;
+      ALTER TABLE outbox_v3 RENAME TO outbox;
+      CREATE INDEX outbox_camera ON outbox (camera_id);
+    `,
+  },
 ];

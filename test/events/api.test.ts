@@ -121,16 +121,17 @@ test("retention purges old events in batches and keeps recent ones", async () =>
   assert.ok(t.logLines.some((l) => l.includes("old events purged")));
 });
 
-test("outbox bounds: entries beyond OUTBOX_MAX_ENTRIES are dropped oldest first, counted and logged as a warning", async () => {
+test("outbox bounds: rows beyond OUTBOX_MAX_ENTRIES are dropped oldest first, counted and logged as a warning", async () => {
   const cam = await createCamera(t, { name: "Bound" });
   const pump = t.app.services.events.pump;
-  for (let i = 0; i < 40; i++) assert.is((await postEvent(t, { camera_id: cam.id, confidence: 1 })).status, 201);
+  // One row per event (an event bundle), so more events than the bound.
+  for (let i = 0; i < 130; i++) assert.is((await postEvent(t, { camera_id: cam.id, confidence: 1 })).status, 201);
   assert.ok(t.store.outbox.size() <= 100, `outbox has ${t.store.outbox.size()}`);
   assert.ok(pump.stats().dropped_overflow > 0, "drops are counted");
   const warn = t.logLines.map((l) => JSON.parse(l) as { level: number; msg: string; overflow?: number }).filter((l) => l.msg.startsWith("outbox bound reached"));
   assert.ok(warn.length > 0 && warn.every((l) => l.level === 40), "logged as warnings");
   const newest = t.store.outbox.pending(1000).at(-1)!;
-  assert.is(newest.kind, "activity", "the newest entries are the ones kept");
+  assert.is(newest.kind, "event_bundle", "the newest entries are the ones kept");
 });
 
 test("initial state after a restart: every camera has status, counts, activity; last_event when it has events", () => {

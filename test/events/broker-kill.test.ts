@@ -36,7 +36,7 @@ test("broker killed (SIGKILL) mid-stream of 2,000 events: every event_id acked a
   const acked = new Set<string>();
   const ackedAt = new Map<string, number>();
   rig.t.app.services.events.pump.onDelivered = (entries) => {
-    for (const e of entries) if (e.kind === "event" && e.event_id) {
+    for (const e of entries) if ((e.kind === "event_bundle" || e.kind === "event") && e.event_id) {
       acked.add(e.event_id);
       if (!ackedAt.has(e.event_id)) ackedAt.set(e.event_id, Date.now());
     }

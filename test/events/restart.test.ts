@@ -43,7 +43,7 @@ test("kill -9 with undelivered entries: delivered after the restart", async () =
     ids.push(((await res.json()) as { id: string }).id);
   }
   const db = new Database(join(dataDir, "argus-bridge.db"), { readonly: true });
-  const pending = (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'event'").get() as { n: number }).n;
+  const pending = (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'event_bundle'").get() as { n: number }).n;
   db.close();
   assert.is(pending, 50, "all 50 events wait in the outbox");
   first.child.kill("SIGKILL");
