@@ -32,7 +32,7 @@ import { Retention } from "./retention.js";
 
 export const COUNTS_REFRESH_MS = 5 * 60_000;
 /** refreshCounts writes this many cameras per transaction, then yields to the event loop. */
-export const COUNTS_CHUNK = 500;
+export const COUNTS_CHUNK = 100;
 
 export interface NewEvent {
   camera_id: string;
