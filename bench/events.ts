@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { startMosquitto } from "../test/helpers/mosquitto.js";
-import { camera, closedLoop, median, round, sleep, summarize, waitFor, type Summary } from "./lib.js";
+import { camera, closedLoop, median, round, sleep, summarize, waitFor, medianSummary, type Summary } from "./lib.js";
 import { authHeaders, isReconcileDone, startBenchService, type BenchService } from "./service.js";
 
 export interface EventsResult {
@@ -130,8 +130,8 @@ export async function benchEvents(opts: { reps: number; durationMs: number; conc
     }
     const delivered = [...accepted].filter((id) => counter.counts.has(id)).length;
     const duplicates = [...counter.counts.values()].reduce((a, n) => a + Math.max(0, n - 1), 0);
-    const bareSum = pick(reps.map((r) => r.bare));
-    const svcSum = pick(reps.map((r) => r.service));
+    const bareSum = medianSummary(reps.map((r) => r.bare));
+    const svcSum = medianSummary(reps.map((r) => r.service));
     return {
       available: true,
       bare: bareSum,
@@ -164,14 +164,3 @@ function collectIds(bodies: string[], into: Set<string>): void {
   }
 }
 
-function pick(list: Summary[]): Summary {
-  return {
-    n: median(list.map((s) => s.n)),
-    rps: median(list.map((s) => s.rps)),
-    p50: median(list.map((s) => s.p50)),
-    p90: median(list.map((s) => s.p90)),
-    p99: median(list.map((s) => s.p99)),
-    max: median(list.map((s) => s.max)),
-    errors: list.reduce((a, s) => a + s.errors, 0),
-  };
-}

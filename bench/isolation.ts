@@ -8,7 +8,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { startMosquitto } from "../test/helpers/mosquitto.js";
-import { fixedRate, median, processMemory, round, sleep, summarize, type Summary } from "./lib.js";
+import { fixedRate, median, processMemory, round, sleep, summarize, medianSummary, type Summary } from "./lib.js";
 import { authHeaders, isConnected, isReconcileDone, startBenchService, type BenchService } from "./service.js";
 
 /** Waits (bounded) until the actor has nothing in flight and nothing queued twice in a row: really idle. */
@@ -46,17 +46,6 @@ export interface IsolationResult {
   first_reconcile_ms: number;
 }
 
-function medianSummary(list: Summary[]): Summary {
-  return {
-    n: median(list.map((s) => s.n)),
-    rps: median(list.map((s) => s.rps)),
-    p50: median(list.map((s) => s.p50)),
-    p90: median(list.map((s) => s.p90)),
-    p99: median(list.map((s) => s.p99)),
-    max: median(list.map((s) => s.max)),
-    errors: list.reduce((a, s) => a + s.errors, 0),
-  };
-}
 
 export async function benchIsolation(opts: { cameras: number; reps: number; rate: number; idleMs: number }, log: (s: string) => void): Promise<IsolationResult[]> {
   const out: IsolationResult[] = [];

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
 import type { Camera } from "../src/domain/camera.js";
-import type { MqttSettings } from "../src/mqtt/settings.js";
+import { defaultMqttSettings, type MqttSettings } from "../src/mqtt/settings.js";
 import { SecretBox } from "../src/crypto/secret-box.js";
 import { databasePath, openStore } from "../src/store/store.js";
 
@@ -276,31 +276,7 @@ export function seedCameras(dataDir: string, encryptionKeyB64: string, n: number
 }
 
 export function mqttSettings(port: number, over: Partial<MqttSettings> = {}): MqttSettings {
-  return {
-    enabled: true,
-    broker_host: "127.0.0.1",
-    broker_port: port,
-    username: null,
-    password: null,
-    use_tls: false,
-    tls_ca_file: null,
-    tls_cert_file: null,
-    tls_key_file: null,
-    tls_reject_unauthorized: true,
-    topic_prefix: "liveobject",
-    discovery_prefix: "homeassistant",
-    discovery_enabled: true,
-    discovery_mode: "entity",
-    qos: 1,
-    retain_messages: true,
-    message_expiry_seconds: 300,
-    availability_topic: "",
-    birth_message: "online",
-    will_message: "offline",
-    ha_status_topic: "homeassistant/status",
-    ha_birth_delay_max_ms: 30,
-    ...over,
-  };
+  return defaultMqttSettings({ broker_host: "127.0.0.1", broker_port: port, ha_birth_delay_max_ms: 30, ...over });
 }
 
 // ------------------------------------------------------------------ service output and memory
@@ -373,4 +349,17 @@ export function parseArgs(argv: string[]): Map<string, string> {
     if (r) m.set(r[1]!, r[2] ?? "true");
   }
   return m;
+}
+
+/** Median of each figure over repetitions; errors are summed. */
+export function medianSummary(list: Summary[]): Summary {
+  return {
+    n: median(list.map((s) => s.n)),
+    rps: median(list.map((s) => s.rps)),
+    p50: median(list.map((s) => s.p50)),
+    p90: median(list.map((s) => s.p90)),
+    p99: median(list.map((s) => s.p99)),
+    max: median(list.map((s) => s.max)),
+    errors: list.reduce((a, s) => a + s.errors, 0),
+  };
 }
