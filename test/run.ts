@@ -58,6 +58,15 @@ function runFile(file: string): Promise<FileResult> {
   });
 }
 
+/**
+ * uvu's Total counts the tests that ran (skipped ones are apart), so failures = Total - Passed.
+ * A file that exited non-zero with no failed test (a crash, a failed hook) counts as one failure.
+ */
+function failuresOf(r: FileResult): number {
+  const failed = r.total - r.passed;
+  return failed > 0 ? failed : r.code !== 0 ? 1 : 0;
+}
+
 const files = findTests(here).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 const results: FileResult[] = [];
 let next = 0;
@@ -66,7 +75,7 @@ async function lane(): Promise<void> {
     const file = files[next++]!;
     const r = await runFile(file);
     results.push(r);
-    const failedHere = r.total - r.passed - r.skipped + (r.code !== 0 && r.total === r.passed + r.skipped ? 1 : 0);
+    const failedHere = failuresOf(r);
     const label = relative(here, file);
     if (r.code !== 0 || failedHere > 0) {
       process.stdout.write(`\n✘ ${label} (exit ${r.code})\n${r.output}\n`);
@@ -83,9 +92,7 @@ let skipped = 0;
 for (const r of results) {
   passed += r.passed;
   skipped += r.skipped;
-  failed += r.total - r.passed - r.skipped;
-  // A file that crashed after its last assertion still fails the run.
-  if (r.code !== 0 && r.total === r.passed + r.skipped) failed += 1;
+  failed += failuresOf(r);
 }
 process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -63,8 +63,4 @@ export class SecretBox {
       throw new SecretBoxError("secret failed authentication (wrong key or tampered value)");
     }
   }
-
-  isCurrent(keyId: string | null): boolean {
-    return keyId === this.currentKeyId;
-  }
 }

@@ -95,6 +95,8 @@ export function defaultMqttConfig(cfg: Pick<Config, "HA_DISCOVERY_MODE" | "HA_ST
 }
 
 export class MqttConfigService {
+  private cached: StoredMqttConfig | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly cfg: Pick<Config, "HA_DISCOVERY_MODE" | "HA_STATUS_TOPIC" | "HA_BIRTH_DELAY_MAX_MS" | "EMBEDDED_BROKER" | "EMBEDDED_BROKER_PORT">,
@@ -103,6 +105,7 @@ export class MqttConfigService {
   /** On a first start, MQTT_URL / MQTT_USERNAME / MQTT_PASSWORD seed the stored settings. */
   seedFromEnv(env: Pick<Config, "MQTT_URL" | "MQTT_USERNAME" | "MQTT_PASSWORD">): boolean {
     if (this.store.settings.getJson(CONFIG_KEY) !== undefined || !env.MQTT_URL) return false;
+    this.cached = null;
     this.store.settings.transaction(() => {
       this.store.settings.setJson(CONFIG_KEY, {
         ...defaultMqttConfig(this.cfg),
@@ -116,10 +119,14 @@ export class MqttConfigService {
     return true;
   }
 
+  /** Parsed once and kept until this service writes it again (the outbox pump reads it per batch). */
   stored(): StoredMqttConfig {
-    const raw = this.store.settings.getJson<Partial<StoredMqttConfig>>(CONFIG_KEY) ?? {};
-    // Fields added by later versions fall back to their defaults.
-    return storedSchema.parse({ ...defaultMqttConfig(this.cfg), ...raw });
+    if (!this.cached) {
+      const raw = this.store.settings.getJson<Partial<StoredMqttConfig>>(CONFIG_KEY) ?? {};
+      // Fields added by later versions fall back to their defaults.
+      this.cached = storedSchema.parse({ ...defaultMqttConfig(this.cfg), ...raw });
+    }
+    return this.cached;
   }
 
   usesEmbeddedBroker(): boolean {
@@ -145,6 +152,7 @@ export class MqttConfigService {
     // MQTT 3.1.1 forbids a password without a user name, and brokers drop such a connection silently.
     const keepsPassword = password === undefined || password === "" ? this.store.settings.secretInfo(PASSWORD_KEY).configured : password !== null;
     if (keepsPassword && !next.username) throw new ValidationError([{ field: "password", message: "a password needs a username (set username, or send password: null)" }]);
+    this.cached = null;
     this.store.settings.transaction(() => {
       this.store.settings.setJson(CONFIG_KEY, next);
       // Empty or absent keeps the old password; null removes it.
@@ -165,9 +173,5 @@ export class MqttConfigService {
       broker_port: embedded ? this.cfg.EMBEDDED_BROKER_PORT : s.broker_port,
       password: this.store.settings.getSecret(PASSWORD_KEY) ?? null,
     };
-  }
-
-  passwordFor(): string | null {
-    return this.store.settings.getSecret(PASSWORD_KEY) ?? null;
   }
 }

@@ -22,7 +22,7 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
 
 export function migrate(db: Db, migrations: readonly Migration[]): number {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT");
-  const current = (db.prepare("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").get() as { v: number }).v;
+  const current = schemaVersion(db);
   const pending = [...migrations].sort((a, b) => a.version - b.version).filter((m) => m.version > current);
   for (const m of pending) {
     db.transaction(() => {

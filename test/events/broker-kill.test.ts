@@ -14,6 +14,8 @@ import { waitUntil } from "../helpers/mqtt-probe.js";
 import { createCamera, EventCollector, postMany, sleep, startEventRig, startPersistentBroker, type EventRig, type PersistentBroker } from "./rig.js";
 
 const HAVE = mosquittoAvailable();
+/** Reported as skipped, not passed, where mosquitto is missing. */
+const mqttTest = HAVE ? test : test.skip;
 const N = 2000;
 let broker: PersistentBroker | undefined;
 let rig: EventRig | undefined;
@@ -25,8 +27,7 @@ test.after(async () => {
   await broker?.stop();
 });
 
-test("broker killed (SIGKILL) mid-stream of 2,000 events: every event_id acked and received at least once", async () => {
-  if (!HAVE) return;
+mqttTest("broker killed (SIGKILL) mid-stream of 2,000 events: every event_id acked and received at least once", async () => {
   broker = await startPersistentBroker();
   rig = await startEventRig(broker.port);
   await waitUntil(async () => (await rig!.actor.status()).connected, 5000, "actor connected");
