@@ -2,7 +2,8 @@
  * Discovery throughput: a full republish of N cameras (empty broker) by the MQTT actor in its worker
  * thread, from CONNACK until the reconcile reports every publish acknowledged, next to a bare MQTT.js
  * client publishing the same rendered messages with QoS 1 to the same mosquitto in the same run.
- * The broker is restarted (persistence off) before every measurement so nothing is retained.
+ * The broker is restarted (persistence off) before every measurement so nothing is retained. Every
+ * case runs against each broker profile (BROKER_PROFILES), the baselines against the same broker.
  */
 import { performance } from "node:perf_hooks";
 import mqtt from "mqtt";
@@ -18,36 +19,49 @@ export interface DiscoveryCase {
   mode: DiscoveryMode;
 }
 
+/**
+ * Broker configurations measured side by side. "stock" is Debian's mosquitto as installed: it
+ * announces a receive maximum of 20 (max_inflight_messages) and writes with Nagle's algorithm on.
+ * "tuned" is the configuration docs/mqtt.md recommends for large installations.
+ */
+export const BROKER_PROFILES = {
+  stock: [] as string[],
+  tuned: ["max_inflight_messages 1000", "set_tcp_nodelay true"],
+} as const;
+export type BrokerProfile = keyof typeof BROKER_PROFILES;
+
 export interface DiscoveryRun {
-  messages: number;
   /** Bare MQTT.js, every publish issued at once (MQTT.js default behaviour). */
   bare_ms: number;
   /** Bare MQTT.js keeping at most the broker's receive maximum in flight (what a compliant client may do). */
   bare_windowed_ms: number;
-  /** Actor, retained_collect_ms small (50): CONNACK -> reconcile done. */
+  /** Actor with default options: CONNACK -> reconcile done (every PUBACK received). */
   actor_ms: number;
-  /** Actor, default options (retained_collect_ms 2000; the quiet window ends it after 250 ms on an empty broker). */
-  actor_default_ms: number;
   actor_report: ReconcileReport | null;
-  actor_default_report: ReconcileReport | null;
   /** Actor start() to reconcile done (worker spawn, connect, render, publish). */
   actor_e2e_ms: number;
 }
 
-export interface DiscoveryResult extends DiscoveryCase {
-  runs: DiscoveryRun[];
+export interface DiscoveryProfileResult {
+  profile: BrokerProfile;
   messages: number;
+  broker_config: readonly string[];
+  runs: DiscoveryRun[];
+  bare_ms: number;
+  bare_windowed_ms: number;
+  actor_ms: number;
+  actor_e2e_ms: number;
   bare_msg_s: number;
   bare_windowed_msg_s: number;
   actor_msg_s: number;
-  actor_default_msg_s: number;
+  /** bare ms / actor ms (the issue's figure). */
   ratio: number;
   ratio_vs_windowed: number;
-  ratio_default: number;
-  actor_ms: number;
-  actor_default_ms: number;
-  bare_ms: number;
-  actor_e2e_ms: number;
+}
+
+export interface DiscoveryResult extends DiscoveryCase {
+  messages: number;
+  profiles: DiscoveryProfileResult[];
 }
 
 async function bare(url: string, msgs: RetainedMessage[], windowed: boolean): Promise<number> {
@@ -82,7 +96,7 @@ async function bare(url: string, msgs: RetainedMessage[], windowed: boolean): Pr
   return ms;
 }
 
-async function actorRun(port: number, mode: DiscoveryMode, n: number, collectMs: number | null): Promise<{ ms: number; e2e: number; report: ReconcileReport }> {
+async function actorRun(port: number, mode: DiscoveryMode, n: number): Promise<{ ms: number; e2e: number; report: ReconcileReport }> {
   const actor = createMqttActor({ mode: "worker", worker_log_level: "warn" });
   let last: ActorStateChange | null = null;
   const t0 = performance.now();
@@ -94,7 +108,7 @@ async function actorRun(port: number, mode: DiscoveryMode, n: number, collectMs:
         state: [],
         app_version: "0.1.0",
         instance_id: `bench-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-        options: collectMs === null ? {} : { retained_collect_ms: collectMs },
+        options: {},
       },
       (c) => {
         last = c;
@@ -114,61 +128,64 @@ async function actorRun(port: number, mode: DiscoveryMode, n: number, collectMs:
   }
 }
 
-export async function benchDiscovery(cases: DiscoveryCase[], reps: number, log: (s: string) => void): Promise<DiscoveryResult[]> {
-  const mosq: Mosquitto = await startMosquitto();
-  const out: DiscoveryResult[] = [];
+async function benchProfile(profile: BrokerProfile, cases: DiscoveryCase[], reps: number, log: (s: string) => void): Promise<Map<DiscoveryCase, DiscoveryProfileResult>> {
+  const mosq: Mosquitto = await startMosquitto({ brokerConfig: [...BROKER_PROFILES[profile]] });
+  const out = new Map<DiscoveryCase, DiscoveryProfileResult>();
   try {
     for (const c of cases) {
       const ctx = discoveryContextFrom(mqttSettings(mosq.port, { discovery_mode: c.mode }), "0.1.0");
       const msgs = [{ topic: ctx.availability_topic, payload: "online" }, ...renderDiscovery(cameras(c.cameras), ctx)];
       const runs: DiscoveryRun[] = [];
       for (let r = 0; r < reps; r++) {
+        // Restarted before every measurement (persistence off): each one publishes into an empty broker.
         await mosq.restart();
         const bareMs = await bare(mosq.url, msgs, false);
         await mosq.restart();
         const bareWinMs = await bare(mosq.url, msgs, true);
         await mosq.restart();
-        const small = await actorRun(mosq.port, c.mode, c.cameras, 50);
-        await mosq.restart();
-        const def = await actorRun(mosq.port, c.mode, c.cameras, null);
+        const actor = await actorRun(mosq.port, c.mode, c.cameras);
         const run: DiscoveryRun = {
-          messages: msgs.length,
           bare_ms: round(bareMs, 0),
           bare_windowed_ms: round(bareWinMs, 0),
-          actor_ms: small.ms,
-          actor_default_ms: def.ms,
-          actor_report: small.report,
-          actor_default_report: def.report,
-          actor_e2e_ms: round(small.e2e, 0),
+          actor_ms: actor.ms,
+          actor_report: actor.report,
+          actor_e2e_ms: round(actor.e2e, 0),
         };
         runs.push(run);
-        log(`  discovery ${c.cameras} ${c.mode} rep ${r + 1}: bare ${run.bare_ms} ms, bare(windowed) ${run.bare_windowed_ms} ms, actor ${run.actor_ms} ms (collect 50), actor ${run.actor_default_ms} ms (default), e2e ${run.actor_e2e_ms} ms`);
+        log(`  discovery ${profile} ${c.cameras} ${c.mode} rep ${r + 1}: bare ${run.bare_ms} ms, bare(windowed) ${run.bare_windowed_ms} ms, actor ${run.actor_ms} ms, e2e ${run.actor_e2e_ms} ms`);
         await sleep(100);
       }
       const rate = (ms: number) => round((msgs.length * 1000) / ms, 0);
       const bareMs = median(runs.map((r) => r.bare_ms));
       const bareWinMs = median(runs.map((r) => r.bare_windowed_ms));
       const actorMs = median(runs.map((r) => r.actor_ms));
-      const actorDefMs = median(runs.map((r) => r.actor_default_ms));
-      out.push({
-        ...c,
-        runs,
+      out.set(c, {
+        profile,
         messages: msgs.length,
+        broker_config: BROKER_PROFILES[profile],
+        runs,
         bare_ms: bareMs,
+        bare_windowed_ms: bareWinMs,
         actor_ms: actorMs,
-        actor_default_ms: actorDefMs,
         actor_e2e_ms: median(runs.map((r) => r.actor_e2e_ms)),
         bare_msg_s: rate(bareMs),
         bare_windowed_msg_s: rate(bareWinMs),
         actor_msg_s: rate(actorMs),
-        actor_default_msg_s: rate(actorDefMs),
         ratio: round(bareMs / actorMs, 2),
         ratio_vs_windowed: round(bareWinMs / actorMs, 2),
-        ratio_default: round(bareMs / actorDefMs, 2),
       });
     }
   } finally {
     await mosq.stop();
   }
   return out;
+}
+
+export async function benchDiscovery(cases: DiscoveryCase[], reps: number, log: (s: string) => void, profiles: BrokerProfile[] = ["stock", "tuned"]): Promise<DiscoveryResult[]> {
+  const byProfile = new Map<BrokerProfile, Map<DiscoveryCase, DiscoveryProfileResult>>();
+  for (const p of profiles) byProfile.set(p, await benchProfile(p, cases, reps, log));
+  return cases.map((c) => {
+    const results = profiles.map((p) => byProfile.get(p)!.get(c)!);
+    return { ...c, messages: results[0]?.messages ?? 0, profiles: results };
+  });
 }

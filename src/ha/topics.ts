@@ -38,6 +38,14 @@ export function testMessageTopic(topicPrefix: string): string {
   return `${topicPrefix}/test`;
 }
 
+/**
+ * A private, non-retained topic the actor publishes to itself after subscribing to the discovery
+ * wildcards: its echo comes after the retained messages the broker queued for that SUBSCRIBE.
+ */
+export function syncBarrierTopic(topicPrefix: string, nonce: string): string {
+  return `${topicPrefix}/bridge/sync/${nonce}`;
+}
+
 /** Device identifier and the stem of every unique_id: `liveobject_{sid}`. */
 export function deviceId(sanitizedId: string): string {
   return `liveobject_${sanitizedId}`;

@@ -26,7 +26,7 @@ import {
 } from "../ha/discovery.js";
 import { discoverySubscriptions } from "../ha/ownership.js";
 import { payloadDigest, planLeftovers } from "../ha/reconcile-plan.js";
-import { cameraStateTopics, testMessageTopic } from "../ha/topics.js";
+import { cameraStateTopics, syncBarrierTopic, testMessageTopic } from "../ha/topics.js";
 import { Backoff } from "./backoff.js";
 import { brokerKey, brokerUrl, buildClientOptions, buildTestClientOptions, connectionChanged, type FileReader } from "./client-options.js";
 import type {
@@ -77,6 +77,8 @@ const EXACT_LANES = 4;
  * brokers configured tighter. Below it, the wildcard phase saw everything.
  */
 const TRUNCATION_SUSPECT = 256;
+/** Retained by mosquitto ("mosquitto version 2.0.11"); other brokers differ or hide `$SYS`. */
+const BROKER_VERSION_TOPIC = "$SYS/broker/version";
 /** Cameras rendered per step of a streamed reconcile (600 configs in entity mode, ~4 ms). */
 const RENDER_CHUNK = 100;
 /** The next chunk is rendered once at most this many configs wait or fly. */
@@ -225,6 +227,11 @@ function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
+function noDelay(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (on: boolean) => unknown } | undefined;
+  stream?.setNoDelay?.(true);
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class MqttActor implements MqttActorApi {
@@ -283,6 +290,8 @@ export class MqttActor implements MqttActorApi {
   readonly reports: ReconcileReport[] = [];
   /** Milliseconds from the start of the last completed reconcile to each of its phases (profiling). */
   lastPhases: Record<string, number> = {};
+  /** What ended the last retained-config collection (see collectRetained). */
+  lastCollectEnd: "barrier" | "quiet" | "budget" | null = null;
   connectAttempts = 0;
   /** Date.now() of each connection attempt (last 200). */
   readonly attemptTimes: number[] = [];
@@ -609,6 +618,9 @@ export class MqttActor implements MqttActorApi {
     if (this.attemptTimes.length > 200) this.attemptTimes.shift();
     this.setState(state === "not_authorized" ? "not_authorized" : state);
     const client = mqtt.connect(opts);
+    // Small control packets (SUBSCRIBE, the sync barrier) written while a publish is unacknowledged
+    // would otherwise wait out Nagle + delayed ACK (~40 ms each on Linux).
+    noDelay(client);
     let markClosed!: (err: Error) => void;
     const closedPromise = new Promise<never>((_, reject) => {
       markClosed = reject;
@@ -1001,11 +1013,16 @@ export class MqttActor implements MqttActorApi {
   }
 
   /**
-   * Gathers the retained discovery configs. Phase 1: the wildcard filters, until quiet or the
-   * budget. Phase 2 (large installations): brokers drop retained messages beyond their per-client
-   * queue on a wildcard subscribe (mosquitto delivers ~9,000 of 60,000), so every topic we could
-   * own for a known camera (both modes) that phase 1 did not see is asked for by exact-topic
-   * SUBSCRIBE + UNSUBSCRIBE batches; the UNSUBACK follows the batch's retained messages.
+   * Gathers the retained discovery configs. Phase 1: the wildcard filters. MQTT has no "end of
+   * retained" marker. Mosquitto (identified by its retained `$SYS/broker/version`, asked for in the
+   * same SUBSCRIBE) queues every retained message of a SUBSCRIBE while handling it, so a sync
+   * barrier (a message we publish to ourselves after the SUBACK) echoes behind all of them: the echo
+   * ends the phase. Other brokers stream them concurrently (aedes, EMQX), and an ACL may hide
+   * `$SYS`: there the quiet window or the budget ends it.
+   * Phase 2 (large installations): brokers drop retained messages beyond their per-client queue on
+   * a wildcard subscribe (mosquitto delivers ~9,000 of 60,000), so every topic we could own for a
+   * known camera (both modes) that phase 1 did not see is asked for by exact-topic SUBSCRIBE +
+   * UNSUBSCRIBE batches; the UNSUBACK follows the batch's retained messages.
    */
   private async collectRetained(conn: Conn, discoveryPrefix: string, generation: number, wanted: ReadonlySet<string>): Promise<Retained> {
     const subs = discoverySubscriptions(discoveryPrefix);
@@ -1013,9 +1030,26 @@ export class MqttActor implements MqttActorApi {
     const digests = new Map<string, number>();
     const others = new Map<string, string>();
     const collected = { has: (t: string) => digests.has(t) || others.has(t), get size() { return digests.size + others.size; } };
+    const nonce = randomBytes(8).toString("hex");
+    const barrierTopic = syncBarrierTopic(conn.settings.topic_prefix, nonce);
+    let barrierSeen = false;
+    let orderedBroker = false;
+    let wake: (() => void) | null = null;
     let last = performance.now();
     conn.collector = (topic, payload, packet) => {
-      if (packet.retain && subs.some((f) => topicMatches(f, topic))) {
+      if (topic === barrierTopic) {
+        if (!packet.retain && payload.toString() === nonce) {
+          barrierSeen = true;
+          wake?.();
+        }
+        return;
+      }
+      if (!packet.retain) return;
+      if (topic === BROKER_VERSION_TOPIC) {
+        orderedBroker = payload.toString().startsWith("mosquitto");
+        return;
+      }
+      if (subs.some((f) => topicMatches(f, topic))) {
         const text = payload.toString();
         if (wanted.has(topic)) {
           digests.set(topic, payloadDigest(text));
@@ -1025,25 +1059,43 @@ export class MqttActor implements MqttActorApi {
       }
     };
     try {
-      await this.guard(conn, conn.client.subscribeAsync(subs, { qos: 0 }));
+      // The version first: a broker that caps its per-client queue (mosquitto drops QoS 0 beyond
+      // max_queued_messages) queues it before the discovery configs, so it is never the one dropped.
+      const filters: Record<string, { qos: 0 | 1 }> = { [BROKER_VERSION_TOPIC]: { qos: 0 } };
+      for (const f of subs) filters[f] = { qos: 0 };
+      filters[barrierTopic] = { qos: 1 };
+      await this.guard(conn, conn.client.subscribeAsync(filters));
       const begin = performance.now();
-      last = begin;
+      last = Math.max(last, begin);
+      // Published after the SUBACK, so mosquitto routes it behind what it queued for the SUBSCRIBE.
+      this.publishOne(conn, barrierTopic, nonce, 1, false, null).catch(() => undefined);
       const budget = this.options.retained_collect_ms;
       const quiet = Math.max(50, Math.min(budget, 250));
       let cutShort = false;
       for (;;) {
-        await Promise.race([sleep(Math.min(quiet, 50)), conn.closedPromise]);
         const now = performance.now();
-        if (now - last >= quiet) break; // quiet: the broker has sent what it retains
-        // Past the budget only while retained messages are still flowing, and never forever.
-        if (now - begin >= budget && (now - last >= 50 || now - begin >= budget * 10)) {
-          cutShort = now - last < quiet;
+        const sinceLast = now - last;
+        if (barrierSeen && orderedBroker) {
+          this.lastCollectEnd = "barrier";
           break;
         }
+        if (sinceLast >= quiet) {
+          this.lastCollectEnd = "quiet"; // the broker has sent what it retains
+          break;
+        }
+        // Past the budget only while retained messages are still flowing, and never forever.
+        if (now - begin >= budget && (sinceLast >= 50 || now - begin >= budget * 10)) {
+          cutShort = sinceLast < quiet;
+          this.lastCollectEnd = "budget";
+          break;
+        }
+        const barrier = barrierSeen ? null : new Promise<void>((r) => (wake = r));
+        await Promise.race([sleep(Math.max(1, Math.min(quiet - sinceLast, 50))), conn.closedPromise, ...(barrier ? [barrier] : [])]);
+        wake = null;
       }
       // The UNSUBACK is not awaited: no retained message follows an UNSUBSCRIBE, and the exact-topic
       // batches below (same connection, in order) come after it anyway.
-      this.guard(conn, conn.client.unsubscribeAsync(subs)).catch(() => undefined);
+      this.guard(conn, conn.client.unsubscribeAsync(Object.keys(filters))).catch(() => undefined);
       this.connFor(generation);
 
       // Only when phase 1 may have been truncated: it saw at least what a broker's per-client queue

@@ -47,6 +47,8 @@ export interface MosquittoOptions {
   users?: Array<{ username: string; password: string }>;
   /** Extra lines for the (single) listener, e.g. TLS cafile/certfile/keyfile. */
   listenerConfig?: string[];
+  /** Extra global lines, e.g. `max_inflight_messages 1000` (benchmarks compare broker profiles). */
+  brokerConfig?: string[];
 }
 
 export interface Mosquitto {
@@ -84,7 +86,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = mkdtempSync(join(tmpdir(), "argus-mosq-"));
   chmodSync(dir, 0o755);
   const port = opts.port ?? (await freePort());
-  const lines = [`listener ${port} 127.0.0.1`, ...(opts.listenerConfig ?? []), "persistence false", "log_dest stderr", "log_type error", "log_type warning", "log_type notice"];
+  const lines = [`listener ${port} 127.0.0.1`, ...(opts.listenerConfig ?? []), "persistence false", "log_dest stderr", "log_type error", "log_type warning", "log_type notice", ...(opts.brokerConfig ?? [])];
   if (opts.users && opts.users.length > 0) {
     const pw = join(dir, "passwd");
     writeFileSync(pw, "");

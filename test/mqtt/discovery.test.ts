@@ -91,8 +91,11 @@ t("test_on_connect_publishes_discovery: birth first, then configs, then state", 
     assert.is(h.last_reconcile!.configs_sent, 6);
     assert.is(h.last_reconcile!.states_sent, 1);
     assert.is(h.last_reconcile!.reason, "connect");
-    // birth + 6 configs + 1 state
-    assert.is((await actor.status()).messages_published, 8);
+    // birth + the sync barrier (see collectRetained) + 6 configs + 1 state
+    assert.is((await actor.status()).messages_published, 9);
+    const barrier = probe.messages.filter((m) => m.topic.startsWith("liveobject/bridge/sync/"));
+    assert.is(barrier.length, 1, "one non-retained sync barrier per collection");
+    assert.is(barrier[0]!.retain, false);
   } finally {
     await probe.close();
     await actor.stop();
@@ -250,6 +253,7 @@ t("discovery toggle off clears all ours (not others'), on publishes again", asyn
     const again = await r.actor.publishDiscovery();
     assert.equal(again, { ok: true, cameras_published: 2 });
     assert.is(r.actor.reports.at(-1)!.configs_skipped, 12, "unchanged configs are not re-sent");
+    assert.is(r.actor.lastCollectEnd, "barrier", "mosquitto: the sync barrier's echo ends the collection");
   } finally {
     await other.close();
     await done(r);
