@@ -23,8 +23,10 @@ export function countEvents(store: Store, clock: ZonedClock, cameraId: string, n
  * by one per committed event. Every full counts refresh rebuilds it from the store, and a new day
  * (a different count window) empties it.
  *
- * Callers read with `next()` INSIDE the event's transaction and `commit()` only after that
- * transaction committed, so a rolled-back event never advances the cache.
+ * Callers read with `next()` INSIDE the event's transaction and `commit()` either after that
+ * transaction committed or, when several events share one transaction (group commit), inside it
+ * right after the event's savepoint, emptying the cache with `clear()` if that transaction then
+ * fails; either way a rolled-back event never stays counted.
  *
  * Only safe while nothing but new events changes the current week's rows: callers disable it
  * (pass `enabled = false`) when retention can purge events younger than a week

@@ -2,8 +2,8 @@
  * Camera events in, Home Assistant state out. One EventRuntime per process (built in createApp):
  *
  * - createEvent stores the event and ONE outbox row ('event_bundle': the event, last_event,
- *   counts and activity ON messages, delivered in that order) in ONE transaction, then wakes the
- *   outbox pump. A crash after the commit leaves the row for the next start; a crash before it
+ *   counts and activity ON messages, delivered in that order) in ONE transaction (shared with the
+ *   other events of the same event-loop turn: GroupCommit), then wakes the outbox pump. A crash after the commit leaves the row for the next start; a crash before it
  *   leaves nothing. The counts come from an in-memory CountsCache (no range scan per event),
  *   advanced only after the commit.
  * - activity OFF, periodic and on-connect counts go through the same outbox, so the broker always
@@ -26,6 +26,7 @@ import type { Store } from "../store/store.js";
 import { ActivityTimers } from "./activity.js";
 import { cameraSnapshot, cameraSnapshots, snapshotEntries, StatePayloads, writeStatus } from "./camera-state.js";
 import { CountsCache } from "./counts.js";
+import { GroupCommit } from "./group-commit.js";
 import type { MqttConfigService } from "./mqtt-config.js";
 import { OutboxPump } from "./outbox-pump.js";
 import { Retention } from "./retention.js";
@@ -50,6 +51,13 @@ export interface NewEvent {
   correlation_group_id?: string | null | undefined;
   delivery_carrier?: string | null | undefined;
   delivery_carrier_display?: string | null | undefined;
+}
+
+/** An event accepted by createEvent, waiting for its group commit. */
+interface PendingEvent {
+  event: CameraEvent;
+  ts: number;
+  now: Date;
 }
 
 export interface CameraStatusView {
@@ -78,6 +86,7 @@ export class EventRuntime {
   private stopped = false;
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
+  private readonly writes: GroupCommit<PendingEvent, CameraEvent>;
 
   constructor(private readonly d: EventRuntimeDeps) {
     this.payloads = new StatePayloads(zonedClock(d.config.TIME_ZONE), d.config.apiBaseUrl);
@@ -93,6 +102,13 @@ export class EventRuntime {
     this.retention = new Retention({ store: d.store, log: d.log, retentionDays: d.config.EVENT_RETENTION_DAYS });
     // Retention of a week or less purges rows inside the counts windows: no cache then.
     this.counts = new CountsCache(d.store, this.payloads.clock, d.config.EVENT_RETENTION_DAYS >= 8);
+    this.writes = new GroupCommit<PendingEvent, CameraEvent>({
+      db: d.store.db,
+      write: (job) => this.writeEvent(job),
+      committed: (done) => this.eventsCommitted(done),
+      onRollback: () => this.counts.clear(),
+      onError: (err) => d.log.error({ err }, "post-commit event task failed"),
+    });
   }
 
   /** Restores timers from the store, restates leftovers' cameras, starts the pump and the intervals. */
@@ -137,10 +153,13 @@ export class EventRuntime {
 
   // ------------------------------------------------------------------ events
 
-  createEvent(input: NewEvent): CameraEvent {
-    const camera = this.d.store.cameras.get(input.camera_id);
-    if (!camera) throw new NotFoundError(`No camera with id ${input.camera_id}.`);
-    if (!camera.is_enabled) throw new ConflictError(`Camera ${input.camera_id} is disabled; enable it before posting events.`);
+  /**
+   * Validates the camera at once (404/409 as before), then queues the write: it is committed with
+   * the other events of this event-loop turn (GroupCommit) and the promise resolves only after the
+   * COMMIT, so a 201 still means "stored, with its outbox row".
+   */
+  createEvent(input: NewEvent): Promise<CameraEvent> {
+    const camera = this.enabledCamera(input.camera_id);
     const now = new Date();
     const ts = input.timestamp !== undefined ? Date.parse(input.timestamp) : now.getTime();
     // The timestamp is written in TIME_ZONE here, so the payloads below use it as it is.
@@ -162,20 +181,38 @@ export class EventRuntime {
       delivery_carrier: input.delivery_carrier ?? null,
       delivery_carrier_display: input.delivery_carrier_display ?? null,
     };
+    return this.writes.submit({ event, ts, now });
+  }
+
+  private enabledCamera(cameraId: string): Camera {
+    const camera = this.d.store.cameras.get(cameraId);
+    if (!camera) throw new NotFoundError(`No camera with id ${cameraId}.`);
+    if (!camera.is_enabled) throw new ConflictError(`Camera ${cameraId} is disabled; enable it before posting events.`);
+    return camera;
+  }
+
+  /**
+   * One event inside the batch transaction (its own savepoint): the event row and ONE outbox row.
+   * The camera is looked up again: a DELETE or disable between the request and this write wins.
+   */
+  private writeEvent({ event, ts, now }: PendingEvent): CameraEvent {
     const { store } = this.d;
-    const counts = store.db.transaction(() => {
-      store.events.insert(event, ts);
-      const c = this.counts.next(camera.id, ts, now);
-      const p = this.payloads.newEvent(event, camera, c, now);
-      const bundle: BundleParts = { event: p.event, last_event: p.lastEvent, counts: p.counts, activity: p.activity };
-      store.outbox.add([{ camera_id: camera.id, kind: "event_bundle", event_id: event.id, payload: JSON.stringify(bundle) }], now.getTime());
-      return c;
-    })();
-    // Committed: only now may the in-memory counts move.
-    this.counts.commit(camera.id, counts, now);
-    this.activity.touch(camera.id, now.getTime());
-    this.pump.added(1);
+    const camera = this.enabledCamera(event.camera_id);
+    store.events.insert(event, ts);
+    const c = this.counts.next(camera.id, ts, now);
+    const p = this.payloads.newEvent(event, camera, c, now);
+    const bundle: BundleParts = { event: p.event, last_event: p.lastEvent, counts: p.counts, activity: p.activity };
+    store.outbox.add([{ camera_id: camera.id, kind: "event_bundle", event_id: event.id, payload: JSON.stringify(bundle) }], now.getTime());
+    // Advanced inside the (outer) transaction so the next event of the same camera in this batch
+    // counts this one; a failed COMMIT empties the cache (onRollback), the store stays the truth.
+    this.counts.commit(camera.id, c, now);
     return event;
+  }
+
+  /** After the batch's COMMIT. */
+  private eventsCommitted(done: ReadonlyArray<{ job: PendingEvent; result: CameraEvent }>): void {
+    for (const { job } of done) this.activity.touch(job.event.camera_id, job.now.getTime());
+    this.pump.added(done.length);
   }
 
   getEvent(id: string): CameraEvent {

@@ -91,8 +91,8 @@ export function eventRoutes(deps: RouteDeps): RouteDef[] {
       summary: "Record a camera event; it is published to Home Assistant (event, last_event, counts, activity ON)",
       body: createEventSchema,
       responses: { 201: { description: "Stored event", schema: eventSchema }, 404: { description: "Unknown camera" }, 409: { description: "Camera disabled" } },
-      handler: ({ body, koa }) => {
-        const event = events.createEvent(body);
+      handler: async ({ body, koa }) => {
+        const event = await events.createEvent(body); // resolves after the COMMIT
         return { status: 201, body: event, headers: { Location: `${koa.path}/${event.id}` } };
       },
     }),
