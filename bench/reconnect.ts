@@ -12,6 +12,7 @@ import { cameraStateTopics } from "../src/ha/topics.js";
 import type { ActorStateChange } from "../src/mqtt/contract.js";
 import { createMqttActor } from "../src/mqtt/supervisor.js";
 import { startMosquitto } from "../test/helpers/mosquitto.js";
+import { BROKER_PROFILES, type BrokerProfile } from "./discovery.js";
 import { cameras, median, mqttSettings, round, sleep, waitFor } from "./lib.js";
 
 export interface ReconnectRun {
@@ -25,13 +26,14 @@ export interface ReconnectRun {
 }
 
 export interface ReconnectResult extends ReconnectRun {
+  profile: BrokerProfile;
   runs: ReconnectRun[];
   messages: number;
   cameras: number;
 }
 
-export async function benchReconnect(opts: { cameras: number; reps: number }, log: (s: string) => void): Promise<ReconnectResult> {
-  const mosq = await startMosquitto();
+export async function benchReconnect(opts: { cameras: number; reps: number; profile: BrokerProfile }, log: (s: string) => void): Promise<ReconnectResult> {
+  const mosq = await startMosquitto({ brokerConfig: [...BROKER_PROFILES[opts.profile]] });
   const settings = mqttSettings(mosq.port);
   const cams = cameras(opts.cameras);
   const ctx = discoveryContextFrom(settings, "0.1.0");
@@ -93,13 +95,14 @@ export async function benchReconnect(opts: { cameras: number; reps: number }, lo
         budget_ms: round(detect + delay + 1000, 0),
       };
       runs.push(run);
-      log(`  reconnect rep ${r + 1}: broker down ${run.broker_down_ms} ms, delay ${run.delay_ms} ms, all seen after ${run.total_ms} ms (${run.after_connect_ms} ms after CONNACK), budget ${run.budget_ms} ms`);
+      log(`  reconnect ${opts.profile} rep ${r + 1}: broker down ${run.broker_down_ms} ms, delay ${run.delay_ms} ms, all seen after ${run.total_ms} ms (${run.after_connect_ms} ms after CONNACK), budget ${run.budget_ms} ms`);
     }
   } finally {
     await actor.close();
     await mosq.stop();
   }
   return {
+    profile: opts.profile,
     cameras: opts.cameras,
     messages: 1 + configTopics.size + statusTopics.size,
     runs,

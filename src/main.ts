@@ -1,4 +1,5 @@
 /** Entry point: configuration, then the service, then signal handling. */
+import "./v8-flags.js"; // first: heap tuning must precede every other module's allocations
 import { ConfigError, loadConfig } from "./config/config.js";
 import { createLog } from "./log.js";
 import { startService } from "./service.js";

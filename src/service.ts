@@ -62,6 +62,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       mode: config.MQTT_ACTOR,
       log: log.child({ component: "mqtt-supervisor" }),
       worker_log_level: config.LOG_LEVEL,
+      worker_nice: config.MQTT_WORKER_NICE,
       inline_deps: { logger: log },
     });
     cleanups.push(() => mqtt.close());

@@ -15,16 +15,24 @@ import * as Comlink from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { createLog } from "../src/log.js";
 import { MqttActor, WORKER_STATE_KEY } from "../src/mqtt/actor.js";
-import type { ActorInit, ActorListener, ActorStateChange, MqttActorApi } from "../src/mqtt/contract.js";
+import { DEFAULT_WORKER_NICE, type ActorInit, type ActorListener, type ActorStateChange, type MqttActorApi, type MqttWorkerData } from "../src/mqtt/contract.js";
+import { lowerThreadPriority } from "../src/mqtt/thread-priority.js";
 
 if (!parentPort) throw new Error("mqtt-worker.js must be started as a worker thread");
 const port = parentPort;
 
+const data = (workerData ?? {}) as MqttWorkerData;
 // Same format as the main thread's log (src/log.ts), tagged with this thread.
 const logger = createLog({
-  level: (workerData as { logLevel?: string } | null)?.logLevel ?? "info",
+  level: data.logLevel ?? "info",
   base: { service: "argus-bridge", thread: threadId },
 });
+
+// Background priority: publishing 60,000 configs must not take the cores from the HTTP thread.
+const nice = data.nice ?? DEFAULT_WORKER_NICE;
+const priority = lowerThreadPriority(nice);
+if (priority.ok) logger.debug({ tid: priority.tid, nice: priority.nice }, "mqtt worker thread priority lowered");
+else if (nice !== 0) logger.warn({ reason: priority.reason }, "mqtt worker thread priority unchanged");
 
 /**
  * A full GC for this isolate, used by the actor after a big reconcile: V8 does not run a major GC in

@@ -138,6 +138,7 @@ export const envSchema = z.object({
   MQTT_USERNAME: optionalText,
   MQTT_PASSWORD: optionalText,
   MQTT_ACTOR: enumOf(["worker", "inline"] as const, "worker"),
+  MQTT_WORKER_NICE: intInRange(10, 0, 19),
   EMBEDDED_BROKER: booleanFlag(true),
   EMBEDDED_BROKER_PORT: intInRange(1883, 0, 65535),
   HA_DISCOVERY_MODE: enumOf(["entity", "device"] as const, "entity"),

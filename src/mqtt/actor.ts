@@ -85,6 +85,8 @@ const RENDER_CHUNK = 100;
 const STREAM_LOW_WATER = 1000;
 /** A reconcile handling at least this many messages is followed by `deps.compact` (see MqttActorDeps). */
 const COMPACT_AFTER_MESSAGES = 5000;
+/** ...this long after the reconcile (skipped if another job is running by then). */
+const COMPACT_DELAY_MS = 100;
 /** Counter-only changes (publishes, in flight) are reported at most this often. */
 const NOTIFY_INTERVAL_MS = 250;
 /** Idle heartbeat so cached health (event-loop delay, heap) never goes stale for long. */
@@ -979,7 +981,7 @@ export class MqttActor implements MqttActorApi {
       } catch {
         /* best effort */
       }
-    }, 1000);
+    }, COMPACT_DELAY_MS);
     this.compactTimer.unref?.();
   }
 

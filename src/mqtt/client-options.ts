@@ -82,6 +82,9 @@ export function buildClientOptions(settings: MqttSettings, p: ClientOptionParams
     // A QoS 0 message queued while offline would be flushed late and out of context.
     queueQoSZero: false,
     resubscribe: false,
+    // mqtt-packet's number cache is 65,536 two-byte Buffers (~6 MB of heap) kept for the process's
+    // life; allocating the two bytes per packet costs far less than that on a small machine.
+    writeCache: false,
     will: {
       topic: effectiveAvailabilityTopic(settings),
       payload: Buffer.from(settings.will_message),

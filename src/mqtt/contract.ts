@@ -59,6 +59,19 @@ export interface WorkerHealth {
   heap_used_bytes: number;
 }
 
+/** Given to workers/mqtt-worker.ts as `workerData` when the supervisor spawns it. */
+export interface MqttWorkerData {
+  logLevel?: string;
+  /**
+   * Nice value (0-19) of the worker thread alone: a republish yields the cores to the HTTP thread.
+   * 0 leaves it at the process's priority.
+   */
+  nice?: number;
+}
+
+/** Default nice of the MQTT worker thread (MQTT_WORKER_NICE). */
+export const DEFAULT_WORKER_NICE = 10;
+
 /** Tuning knobs; defaults live in the actor, tests shorten them. */
 export interface ActorOptions {
   reconnect_min_ms: number;

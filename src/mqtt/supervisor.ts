@@ -6,7 +6,7 @@
  * for the new one (bounded) and otherwise answer "not connected" as a value.
  * `mode: "inline"` runs the same actor in this thread (benchmarks, tests, tiny installs).
  */
-import { Worker } from "node:worker_threads";
+import { Worker, type ResourceLimits } from "node:worker_threads";
 import * as Comlink from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import type { Logger } from "pino";
@@ -25,9 +25,11 @@ import type {
   MqttActorApi,
   MqttStatus,
   OutboundMessage,
+  MqttWorkerData,
   StateMessage,
   WorkerHealth,
 } from "./contract.js";
+import { DEFAULT_WORKER_NICE } from "./contract.js";
 import type { MqttSettings } from "./settings.js";
 
 export interface SupervisorOptions {
@@ -45,8 +47,15 @@ export interface SupervisorOptions {
   worker_url?: URL;
   /** pino level for the worker's own log lines (the worker cannot read the main thread's config). */
   worker_log_level?: string;
+  /** Nice value of the worker thread (MQTT_WORKER_NICE); default DEFAULT_WORKER_NICE. */
+  worker_nice?: number;
   /** Dependencies for the inline actor (logger...). */
   inline_deps?: MqttActorDeps;
+  /**
+   * V8 heap limits of the worker; default `workerResourceLimits(cameras)` at each spawn. `null`
+   * leaves V8's defaults (young generation up to 2 x 16 MB, old-generation growth up to 4x).
+   */
+  worker_resource_limits?: ((cameras: number) => ResourceLimits) | null;
 }
 
 export interface SupervisedMqttActor extends MqttActorApi {
@@ -61,6 +70,31 @@ export interface SupervisedMqttActor extends MqttActorApi {
 }
 
 const DEFAULT_WORKER_URL = new URL("../../workers/mqtt-worker.js", import.meta.url);
+
+/** Worker young generation: 3 MB = two 1 MB semi-spaces + 1 MB for new large objects. */
+export const WORKER_YOUNG_GENERATION_MB = 3;
+/** Old-generation ceiling of the worker: at least this, and WORKER_OLD_MB_PER_CAMERA per camera. */
+export const WORKER_OLD_GENERATION_MIN_MB = 256;
+/** ~10x what a camera costs the worker (its record, 3-4 retained state topics, reconcile transients). */
+export const WORKER_OLD_MB_PER_CAMERA = 0.024;
+
+/**
+ * Heap limits for the MQTT worker, sized from the camera count at spawn (docs/performance.md, Memory).
+ * - Young generation: V8 grows the semi-spaces up to 16 MB each under a high survival rate (a
+ *   reconcile) and never shrinks them in a busy isolate: ~30 MB resident for good. Short-lived
+ *   publish garbage dies just as well in 1 MB semi-spaces.
+ * - Old generation: V8 derives its growth factor from this ceiling (1.3x the live heap up to 512 MB,
+ *   up to 4x for a multi-GB default), so a reconcile's garbage is collected at ~1.3x the live set
+ *   instead of piling up to 100+ MB. The ceiling itself is ~10x what the worker needs; if it is
+ *   ever hit the worker dies with ERR_WORKER_OUT_OF_MEMORY and the supervisor doubles it for the
+ *   next spawn.
+ */
+export function workerResourceLimits(cameras: number): ResourceLimits {
+  return {
+    maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
+    maxOldGenerationSizeMb: Math.max(WORKER_OLD_GENERATION_MIN_MB, Math.ceil(cameras * WORKER_OLD_MB_PER_CAMERA)),
+  };
+}
 
 export function createMqttActor(opts: SupervisorOptions): SupervisedMqttActor {
   return opts.mode === "inline" ? new InlineActor(opts) : new WorkerSupervisor(opts);
@@ -214,12 +248,16 @@ class WorkerSupervisor implements SupervisedMqttActor {
   private stopped = false;
   private closed = false;
   private restartCount = 0;
-  private readonly workerLogLevel: string;
+  private readonly workerData: MqttWorkerData;
+  private readonly resourceLimits: ((cameras: number) => ResourceLimits) | null;
+  /** Doubles after each out-of-memory exit of the worker (its old-generation ceiling was too low). */
+  private oldGenerationBoost = 1;
 
   constructor(opts: SupervisorOptions) {
     this.log = opts.log ?? noopLog;
     this.url = opts.worker_url ?? DEFAULT_WORKER_URL;
-    this.workerLogLevel = opts.worker_log_level ?? "info";
+    this.workerData = { logLevel: opts.worker_log_level ?? "info", nice: opts.worker_nice ?? DEFAULT_WORKER_NICE };
+    this.resourceLimits = opts.worker_resource_limits === undefined ? workerResourceLimits : opts.worker_resource_limits;
     this.callTimeout = opts.call_timeout_ms ?? 10_000;
     this.stableMs = opts.restart_stable_ms ?? 30_000;
     this.backoff = new Backoff({ min_ms: opts.restart_min_ms ?? 500, max_ms: opts.restart_max_ms ?? 30_000 });
@@ -352,14 +390,19 @@ class WorkerSupervisor implements SupervisedMqttActor {
     if (this.stopped || this.closed) return;
     const init = this.replay.build();
     if (!init) return;
-    const worker = new Worker(this.url, { workerData: { logLevel: this.workerLogLevel } });
+    const worker = new Worker(this.url, { workerData: this.workerData, ...this.limitsFor(init.cameras.length) });
     const remote = Comlink.wrap<MqttActorApi>(nodeEndpoint(worker));
     let markDead!: () => void;
     const dead = new Promise<void>((r) => (markDead = r));
     const live: Live = { worker, remote, dead, exited: false, startedAt: Date.now() };
     this.live = live;
     this.readyLive = null;
-    worker.on("error", (err) => this.log.error({ err: err.message }, "mqtt worker crashed"));
+    worker.on("error", (err: Error & { code?: string }) => {
+      if (err.code === "ERR_WORKER_OUT_OF_MEMORY" && this.resourceLimits) {
+        this.oldGenerationBoost *= 2;
+        this.log.error({ err: err.message, next_max_old_generation_mb: this.limitsFor(this.replay.cameras.size).resourceLimits?.maxOldGenerationSizeMb }, "mqtt worker ran out of memory; raising its heap limit");
+      } else this.log.error({ err: err.message }, "mqtt worker crashed");
+    });
     worker.on("exit", (code) => {
       live.exited = true;
       markDead();
@@ -371,18 +414,32 @@ class WorkerSupervisor implements SupervisedMqttActor {
       if (this.live !== live || msg === null || typeof msg !== "object" || !(WORKER_STATE_KEY in msg)) return;
       this.listeners.emit((msg as Record<string, ActorStateChange>)[WORKER_STATE_KEY]!);
     });
-    this.ready = (async () => {
-      try {
-        // The worker entry reports on its port; no listener proxy crosses.
-        await Promise.race([remote.start(init, undefined as unknown as ActorListener), dead]);
-      } catch (e) {
-        this.log.error({ err: e instanceof Error ? e.message : String(e) }, "mqtt worker failed to start");
-        return null;
-      }
-      if (live.exited) return null;
-      this.readyLive = live;
-      return live;
-    })();
+    this.ready = this.boot(live, init);
+  }
+
+  private limitsFor(cameras: number): { resourceLimits?: ResourceLimits } {
+    if (!this.resourceLimits) return {};
+    const limits = { ...this.resourceLimits(cameras) };
+    if (limits.maxOldGenerationSizeMb !== undefined) limits.maxOldGenerationSizeMb *= this.oldGenerationBoost;
+    return { resourceLimits: limits };
+  }
+
+  /**
+   * Starts the actor in a fresh worker. A method of its own, not a closure in spawn(): V8 keeps one
+   * context for all closures of a scope, so the worker's long-lived event handlers would otherwise
+   * retain `init` (a full copy of every camera and retained state message) for the worker's life.
+   */
+  private async boot(live: Live, init: ActorInit): Promise<Live | null> {
+    try {
+      // The worker entry reports on its port; no listener proxy crosses.
+      await Promise.race([live.remote.start(init, undefined as unknown as ActorListener), live.dead]);
+    } catch (e) {
+      this.log.error({ err: e instanceof Error ? e.message : String(e) }, "mqtt worker failed to start");
+      return null;
+    }
+    if (live.exited) return null;
+    this.readyLive = live;
+    return live;
   }
 
   private onExit(live: Live, code: number): void {
