@@ -35,9 +35,12 @@ export interface DiscoveryRun {
   bare_ms: number;
   /** Bare MQTT.js keeping at most the broker's receive maximum in flight (what a compliant client may do). */
   bare_windowed_ms: number;
-  /** Actor with default options: CONNACK -> reconcile done (every PUBACK received). */
+  /** Actor with default options, first reconcile of a fresh worker: CONNACK -> reconcile done (every PUBACK received). */
   actor_ms: number;
+  /** The same actor after the broker came back empty: CONNACK -> reconcile done. */
+  actor_warm_ms: number;
   actor_report: ReconcileReport | null;
+  actor_warm_report: ReconcileReport | null;
   /** Actor start() to reconcile done (worker spawn, connect, render, publish). */
   actor_e2e_ms: number;
 }
@@ -50,12 +53,16 @@ export interface DiscoveryProfileResult {
   bare_ms: number;
   bare_windowed_ms: number;
   actor_ms: number;
+  actor_warm_ms: number;
   actor_e2e_ms: number;
   bare_msg_s: number;
   bare_windowed_msg_s: number;
   actor_msg_s: number;
-  /** bare ms / actor ms (the issue's figure). */
+  actor_warm_msg_s: number;
+  /** bare ms / actor ms, first reconcile of a fresh worker (the issue's figure, cold). */
   ratio: number;
+  /** bare ms / actor ms after a broker restart (same worker). */
+  ratio_warm: number;
   ratio_vs_windowed: number;
 }
 
@@ -96,14 +103,34 @@ async function bare(url: string, msgs: RetainedMessage[], windowed: boolean): Pr
   return ms;
 }
 
-async function actorRun(port: number, mode: DiscoveryMode, n: number): Promise<{ ms: number; e2e: number; report: ReconcileReport }> {
+interface ActorMeasure {
+  ms: number;
+  report: ReconcileReport;
+}
+
+/** CONNACK -> reconcile done, from the actor's own connected_since and its reconcile report. */
+function measured(change: ActorStateChange): ActorMeasure {
+  const h = change.health;
+  const report = h.last_reconcile!;
+  const since = Date.parse(h.connected_since ?? "");
+  const finished = Date.parse(report.finished_at);
+  // connected_since is the CONNACK time; finished_at is written after the last PUBACK.
+  return { ms: Number.isFinite(since) ? finished - since : report.duration_ms, report };
+}
+
+/**
+ * Two full republishes by one actor: "cold" is the first after the worker was spawned (first start
+ * of the service: fresh isolate, no JIT yet); "warm" is the one after the broker was killed and came
+ * back empty (persistence off), the same worker reconnecting by itself.
+ */
+async function actorRun(mosq: Mosquitto, mode: DiscoveryMode, n: number): Promise<{ cold: ActorMeasure; warm: ActorMeasure; e2e: number }> {
   const actor = createMqttActor({ mode: "worker", worker_log_level: "warn" });
   let last: ActorStateChange | null = null;
   const t0 = performance.now();
   try {
     await actor.start(
       {
-        settings: mqttSettings(port, { discovery_mode: mode }),
+        settings: mqttSettings(mosq.port, { discovery_mode: mode }),
         cameras: cameras(n),
         state: [],
         app_version: "0.1.0",
@@ -114,15 +141,15 @@ async function actorRun(port: number, mode: DiscoveryMode, n: number): Promise<{
         last = c;
       },
     );
-    await waitFor(() => (last?.health.reconciles_completed ?? 0) >= 1, 120_000, "the first reconcile", 10);
+    const completed = () => (last as ActorStateChange | null)?.health.reconciles_completed ?? 0;
+    await waitFor(() => completed() >= 1, 120_000, "the first reconcile", 10);
     const e2e = performance.now() - t0;
-    const h = (last as ActorStateChange | null)!.health;
-    const report = h.last_reconcile!;
-    const since = Date.parse(h.connected_since ?? "");
-    const finished = Date.parse(report.finished_at);
-    // connected_since is the CONNACK time; finished_at is written after the last PUBACK.
-    const ms = Number.isFinite(since) ? finished - since : report.duration_ms;
-    return { ms, e2e, report };
+    const cold = measured(last!);
+    await waitFor(() => (last as ActorStateChange | null)?.health.in_flight === 0, 30_000, "idle", 10);
+    await sleep(300); // past the post-reconcile GC
+    await mosq.killAndRestart();
+    await waitFor(() => completed() >= 2, 120_000, "the reconcile after the broker restart", 10);
+    return { cold, warm: measured(last!), e2e };
   } finally {
     await actor.close();
   }
@@ -143,22 +170,25 @@ async function benchProfile(profile: BrokerProfile, cases: DiscoveryCase[], reps
         await mosq.restart();
         const bareWinMs = await bare(mosq.url, msgs, true);
         await mosq.restart();
-        const actor = await actorRun(mosq.port, c.mode, c.cameras);
+        const actor = await actorRun(mosq, c.mode, c.cameras);
         const run: DiscoveryRun = {
           bare_ms: round(bareMs, 0),
           bare_windowed_ms: round(bareWinMs, 0),
-          actor_ms: actor.ms,
-          actor_report: actor.report,
+          actor_ms: actor.cold.ms,
+          actor_warm_ms: actor.warm.ms,
+          actor_report: actor.cold.report,
+          actor_warm_report: actor.warm.report,
           actor_e2e_ms: round(actor.e2e, 0),
         };
         runs.push(run);
-        log(`  discovery ${profile} ${c.cameras} ${c.mode} rep ${r + 1}: bare ${run.bare_ms} ms, bare(windowed) ${run.bare_windowed_ms} ms, actor ${run.actor_ms} ms, e2e ${run.actor_e2e_ms} ms`);
+        log(`  discovery ${profile} ${c.cameras} ${c.mode} rep ${r + 1}: bare ${run.bare_ms} ms, bare(windowed) ${run.bare_windowed_ms} ms, actor cold ${run.actor_ms} ms, warm ${run.actor_warm_ms} ms, e2e ${run.actor_e2e_ms} ms`);
         await sleep(100);
       }
       const rate = (ms: number) => round((msgs.length * 1000) / ms, 0);
       const bareMs = median(runs.map((r) => r.bare_ms));
       const bareWinMs = median(runs.map((r) => r.bare_windowed_ms));
       const actorMs = median(runs.map((r) => r.actor_ms));
+      const actorWarmMs = median(runs.map((r) => r.actor_warm_ms));
       out.set(c, {
         profile,
         messages: msgs.length,
@@ -167,11 +197,14 @@ async function benchProfile(profile: BrokerProfile, cases: DiscoveryCase[], reps
         bare_ms: bareMs,
         bare_windowed_ms: bareWinMs,
         actor_ms: actorMs,
+        actor_warm_ms: actorWarmMs,
         actor_e2e_ms: median(runs.map((r) => r.actor_e2e_ms)),
         bare_msg_s: rate(bareMs),
         bare_windowed_msg_s: rate(bareWinMs),
         actor_msg_s: rate(actorMs),
+        actor_warm_msg_s: rate(actorWarmMs),
         ratio: round(bareMs / actorMs, 2),
+        ratio_warm: round(bareMs / actorWarmMs, 2),
         ratio_vs_windowed: round(bareWinMs / actorMs, 2),
       });
     }

@@ -54,9 +54,9 @@ export interface IsolationResult {
 }
 
 
-export async function benchIsolation(opts: { cameras: number; reps: number; rate: number; idleMs: number }, log: (s: string) => void): Promise<IsolationResult[]> {
+export async function benchIsolation(opts: { cameras: number; reps: number; rate: number; idleMs: number; variants?: string[] }, log: (s: string) => void): Promise<IsolationResult[]> {
   const out: IsolationResult[] = [];
-  for (const { mode, env } of VARIANTS) {
+  for (const { mode, env } of VARIANTS.filter((v) => !opts.variants || opts.variants.includes(v.mode))) {
     const mosq = await startMosquitto();
     const t0 = Date.now();
     const s = await startBenchService({ cameras: opts.cameras, env: { MQTT_URL: mosq.url, ...env, HA_DISCOVERY_MODE: "entity" } });

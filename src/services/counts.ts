@@ -75,6 +75,11 @@ export class CountsCache {
     this.map.set(cameraId, { today: counts.today, week: counts.week });
   }
 
+  /** The cached counts of `cameraId` for the window starting at `startOfToday`, if known. */
+  peek(cameraId: string, startOfToday: number): Counts | undefined {
+    return this.enabled && startOfToday === this.windowStart ? this.map.get(cameraId) : undefined;
+  }
+
   forget(cameraId: string): void {
     this.map.delete(cameraId);
   }

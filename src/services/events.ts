@@ -85,7 +85,7 @@ export class EventRuntime {
   private started = false;
   private stopped = false;
   private refreshing: Promise<void> | null = null;
-  private refreshAgain = false;
+  private refreshAgain: "all" | "changed" | null = null;
   private readonly writes: GroupCommit<PendingEvent, CameraEvent>;
 
   constructor(private readonly d: EventRuntimeDeps) {
@@ -136,7 +136,7 @@ export class EventRuntime {
       }
     }
     if (restate.length > 0) store.db.transaction(() => store.outbox.add(restate))();
-    this.pump.onConnect(() => void this.refreshCounts());
+    this.pump.onConnect(() => void this.refreshCounts("changed"));
     this.pump.start();
     this.countsTimer = setInterval(() => this.guard(() => void this.refreshCounts()), COUNTS_REFRESH_MS);
     this.countsTimer.unref();
@@ -257,26 +257,31 @@ export class EventRuntime {
    * chunks of COUNTS_CHUNK cameras, one transaction each, yielding to the event loop in between so
    * HTTP keeps being served with 10,000 cameras. Each chunk reads its counts in the same
    * transaction that writes them, so an event committed between chunks is never overtaken by an
-   * older count. A refresh asked for while one runs is run once after it.
+   * older count. A refresh asked for while one runs is run once after it ("all" wins).
+   *
+   * "changed" (on every connect) queues only the cameras whose counts differ from the in-memory
+   * counts, which are what was last queued: the actor republishes what it delivered itself, so a
+   * reconnect only needs what moved while it was away (a new day, for instance). It keeps older
+   * undelivered entries (they carry the values it compares with). "all" (every 5 minutes) restates
+   * every camera, so anything else that changes the payload (a renamed camera) shows up too.
    */
-  refreshCounts(): Promise<void> {
+  refreshCounts(mode: "all" | "changed" = "all"): Promise<void> {
     if (this.refreshing) {
-      this.refreshAgain = true;
+      if (this.refreshAgain !== "all") this.refreshAgain = mode;
       return this.refreshing;
     }
-    this.refreshing = this.runRefresh()
+    this.refreshing = this.runRefresh(mode)
       .catch((err: unknown) => this.d.log.error({ err }, "counts refresh failed"))
       .finally(() => {
         this.refreshing = null;
-        if (this.refreshAgain && !this.stopped) {
-          this.refreshAgain = false;
-          void this.refreshCounts();
-        }
+        const again = this.refreshAgain;
+        this.refreshAgain = null;
+        if (again && !this.stopped) void this.refreshCounts(again);
       });
     return this.refreshing;
   }
 
-  private async runRefresh(): Promise<void> {
+  private async runRefresh(mode: "all" | "changed"): Promise<void> {
     const { store } = this.d;
     if (this.stopped || !store.db.open) return;
     const ids = store.cameras.list().map((c) => c.id);
@@ -289,27 +294,31 @@ export class EventRuntime {
       const chunk = ids.slice(i, i + COUNTS_CHUNK);
       const now = new Date();
       const { startOfToday, startOfWeek } = this.payloads.clock.countWindows(now);
+      const windowStart = startOfToday.getTime();
       let counts: Map<string, { today: number; week: number }> | null = null;
       const added = store.db.transaction(() => {
         // Superseded entries: all cameras at once, in the first chunk (later counts are newer).
         // (Counts inside undelivered event bundles stay: they are older and delivered first.)
-        if (i === 0) store.outbox.dropKind("counts");
+        if (i === 0 && mode === "all") store.outbox.dropKind("counts");
         if (chunk.length === 0) return 0;
-        counts = store.events.countsAll(startOfToday.getTime(), startOfWeek.getTime(), single ? undefined : chunk);
+        counts = store.events.countsAll(windowStart, startOfWeek.getTime(), single ? undefined : chunk);
         const entries: NewOutboxEntry[] = [];
         for (const id of chunk) {
           const camera = store.cameras.get(id); // cached; a camera deleted meanwhile is skipped
           if (!camera) continue;
-          entries.push({ camera_id: id, kind: "counts", payload: this.payloads.counts(camera, counts.get(id) ?? { today: 0, week: 0 }, now) });
+          const c = counts.get(id) ?? { today: 0, week: 0 };
+          const known = mode === "changed" ? this.counts.peek(id, windowStart) : undefined;
+          if (known && known.today === c.today && known.week === c.week) continue;
+          entries.push({ camera_id: id, kind: "counts", payload: this.payloads.counts(camera, c, now) });
         }
-        store.outbox.add(entries, now.getTime());
+        if (entries.length > 0) store.outbox.add(entries, now.getTime());
         return entries.length;
       })();
       // Committed: rebuild the in-memory counts of this chunk from what the store said.
       if (counts !== null) {
         const read: Map<string, { today: number; week: number }> = counts;
-        if (i === 0) this.counts.clear();
-        for (const id of chunk) this.counts.set(id, read.get(id) ?? { today: 0, week: 0 }, startOfToday.getTime());
+        if (i === 0 && mode === "all") this.counts.clear();
+        for (const id of chunk) this.counts.set(id, read.get(id) ?? { today: 0, week: 0 }, windowStart);
       }
       if (added > 0) this.pump.added(added);
     }
