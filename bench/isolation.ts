@@ -8,7 +8,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { startMosquitto } from "../test/helpers/mosquitto.js";
-import { fixedRate, median, processMemory, round, sleep, summarize, medianSummary, type Summary } from "./lib.js";
+import { fixedRate, median, processMemory, round, sleep, summarize, medianSummary, threadSchedule, type Summary } from "./lib.js";
 import { authHeaders, isConnected, isReconcileDone, startBenchService, type BenchService } from "./service.js";
 
 /** Waits (bounded) until the actor has nothing in flight and nothing queued twice in a row: really idle. */
@@ -30,15 +30,19 @@ async function quiet(s: BenchService): Promise<void> {
 export interface IsolationRep {
   idle: Summary;
   storm: Summary;
+  /** The service's HTTP (main) thread: ms it ran and ms it waited for a core, idle phase and storm phase. */
+  main_thread: { idle_run_ms: number; idle_wait_ms: number; storm_run_ms: number; storm_wait_ms: number };
   storm_ms: number;
   configs_sent: number;
 }
 
 /** The API's neighbours during the storm: the actor in its (lowered-priority) worker, the same at the process's priority, and inline. */
 const VARIANTS = [
-  { mode: "worker", env: { MQTT_ACTOR: "worker" } },
-  { mode: "worker-nice0", env: { MQTT_ACTOR: "worker", MQTT_WORKER_NICE: "0" } },
-  { mode: "inline", env: { MQTT_ACTOR: "inline" } },
+  { mode: "worker", env: { MQTT_ACTOR: "worker" }, brokerNice: 0 },
+  { mode: "worker-nice0", env: { MQTT_ACTOR: "worker", MQTT_WORKER_NICE: "0" }, brokerNice: 0 },
+  // The broker yielding the cores too (as when it runs on another machine or at a lower priority).
+  { mode: "worker+broker-nice10", env: { MQTT_ACTOR: "worker" }, brokerNice: 10 },
+  { mode: "inline", env: { MQTT_ACTOR: "inline" }, brokerNice: 0 },
 ] as const;
 
 export interface IsolationResult {
@@ -56,8 +60,8 @@ export interface IsolationResult {
 
 export async function benchIsolation(opts: { cameras: number; reps: number; rate: number; idleMs: number; variants?: string[] }, log: (s: string) => void): Promise<IsolationResult[]> {
   const out: IsolationResult[] = [];
-  for (const { mode, env } of VARIANTS.filter((v) => !opts.variants || opts.variants.includes(v.mode))) {
-    const mosq = await startMosquitto();
+  for (const { mode, env, brokerNice } of VARIANTS.filter((v) => !opts.variants || opts.variants.includes(v.mode))) {
+    const mosq = await startMosquitto({ nice: brokerNice });
     const t0 = Date.now();
     const s = await startBenchService({ cameras: opts.cameras, env: { MQTT_URL: mosq.url, ...env, HA_DISCOVERY_MODE: "entity" } });
     try {
@@ -71,7 +75,10 @@ export async function benchIsolation(opts: { cameras: number; reps: number; rate
       const reps: IsolationRep[] = [];
       for (let r = 0; r < opts.reps; r++) {
         await quiet(s);
+        const pid = s.svc.child.pid!;
+        const idle0 = threadSchedule(pid);
         const idle = await fixedRate(target, { rate: opts.rate, durationMs: opts.idleMs });
+        const idle1 = threadSchedule(pid);
         const idleSum = summarize(idle.latencies, idle.elapsedMs, idle.errors);
 
         const mark = s.watch.mark;
@@ -81,7 +88,9 @@ export async function benchIsolation(opts: { cameras: number; reps: number; rate
         await sleep(300);
         await mosq.killAndRestart();
         const connected = await s.watch.waitFor(isConnected, 60_000, "reconnect", mark);
+        const storm0 = threadSchedule(pid);
         const finished = await s.watch.waitFor(isReconcileDone, 120_000, "the storm's reconcile", mark);
+        const storm1 = threadSchedule(pid);
         done = true;
         stopAt = performance.now() + 200;
         const storm = await load;
@@ -99,9 +108,15 @@ export async function benchIsolation(opts: { cameras: number; reps: number; rate
           storm: summarize(inWindow, stormMs, storm.errors),
           storm_ms: round(stormMs, 0),
           configs_sent: Number(finished.configs_sent ?? 0),
+          main_thread: {
+            idle_run_ms: round(idle1.run_ms - idle0.run_ms, 0),
+            idle_wait_ms: round(idle1.wait_ms - idle0.wait_ms, 0),
+            storm_run_ms: round(storm1.run_ms - storm0.run_ms, 0),
+            storm_wait_ms: round(storm1.wait_ms - storm0.wait_ms, 0),
+          },
         };
         reps.push(rep);
-        log(`  isolation ${mode} rep ${r + 1}: idle p50 ${rep.idle.p50} p99 ${rep.idle.p99} | storm ${rep.storm_ms} ms, ${rep.configs_sent} configs, p50 ${rep.storm.p50} p99 ${rep.storm.p99} max ${rep.storm.max} (n=${rep.storm.n})`);
+        log(`  isolation ${mode} rep ${r + 1}: idle p50 ${rep.idle.p50} p99 ${rep.idle.p99} | storm ${rep.storm_ms} ms, ${rep.configs_sent} configs, p50 ${rep.storm.p50} p99 ${rep.storm.p99} max ${rep.storm.max} (n=${rep.storm.n}) | HTTP thread ran/waited for a core: idle ${rep.main_thread.idle_run_ms}/${rep.main_thread.idle_wait_ms} ms, storm ${rep.main_thread.storm_run_ms}/${rep.main_thread.storm_wait_ms} ms`);
         await sleep(1000);
       }
       const mem = processMemory(s.svc.child.pid!);

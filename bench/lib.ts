@@ -316,6 +316,19 @@ export function processMemory(pid: number): { rss_mb: number; peak_mb: number } 
   }
 }
 
+/**
+ * CPU time of one thread (task) so far, from /proc/<pid>/task/<tid>/schedstat: time it ran and time
+ * it spent runnable but waiting for a core. The main thread's tid is the pid.
+ */
+export function threadSchedule(pid: number, tid = pid): { run_ms: number; wait_ms: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").trim().split(/\s+/).map(Number);
+    return { run_ms: (run ?? NaN) / 1e6, wait_ms: (wait ?? NaN) / 1e6 };
+  } catch {
+    return { run_ms: NaN, wait_ms: NaN };
+  }
+}
+
 export function machine(): { nproc: number; cpu: string; node: string; mem_gb: number } {
   let cpu = "unknown";
   let memKb = NaN;

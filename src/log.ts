@@ -29,5 +29,18 @@ export function createLog(options: { level: string; pretty?: boolean; destinatio
   if (options.pretty) {
     return pino({ ...common, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } } });
   }
-  return options.destination ? pino(common, options.destination as pino.DestinationStream) : pino(common);
+  return pino(common, (options.destination as pino.DestinationStream | undefined) ?? stdoutDestination());
+}
+
+/**
+ * Asynchronous stdout: a slow reader (a full pipe, a busy journald or container runtime) must not
+ * stall the HTTP thread, which a synchronous write does for as long as the reader is away. Lines
+ * are written in order as soon as possible; pino flushes what is buffered when the process exits.
+ * Bounded: beyond LOG_BUFFER_MAX_BYTES waiting for a reader that does not come, lines are dropped
+ * (sonic-boom emits "drop") rather than growing the heap without limit.
+ */
+const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+
+function stdoutDestination(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: LOG_BUFFER_MAX_BYTES });
 }

@@ -71,8 +71,11 @@ export interface SupervisedMqttActor extends MqttActorApi {
 
 const DEFAULT_WORKER_URL = new URL("../../workers/mqtt-worker.js", import.meta.url);
 
-/** Worker young generation: 3 MB = two 1 MB semi-spaces + 1 MB for new large objects. */
-export const WORKER_YOUNG_GENERATION_MB = 3;
+/**
+ * Worker young generation: 12 MB = two 4 MB semi-spaces + 4 MB for new large objects. 3 MB (1 MB
+ * semi-spaces) saved ~10 MB more but slowed a 10,000-camera republish by ~30% (scavenges).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 12;
 /** Old-generation ceiling of the worker: at least this, and WORKER_OLD_MB_PER_CAMERA per camera. */
 export const WORKER_OLD_GENERATION_MIN_MB = 256;
 /** ~10x what a camera costs the worker (its record, 3-4 retained state topics, reconcile transients). */
@@ -82,7 +85,7 @@ export const WORKER_OLD_MB_PER_CAMERA = 0.024;
  * Heap limits for the MQTT worker, sized from the camera count at spawn (docs/performance.md, Memory).
  * - Young generation: V8 grows the semi-spaces up to 16 MB each under a high survival rate (a
  *   reconcile) and never shrinks them in a busy isolate: ~30 MB resident for good. Short-lived
- *   publish garbage dies just as well in 1 MB semi-spaces.
+ *   publish garbage dies almost as well in 4 MB semi-spaces.
  * - Old generation: V8 derives its growth factor from this ceiling (1.3x the live heap up to 512 MB,
  *   up to 4x for a multi-GB default), so a reconcile's garbage is collected at ~1.3x the live set
  *   instead of piling up to 100+ MB. The ceiling itself is ~10x what the worker needs; if it is

@@ -4,6 +4,7 @@
  * registered so `killAllMosquitto()` (and process exit) can clean up even when a test fails.
  */
 import type { Test } from "uvu";
+import { setPriority } from "node:os";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { createConnection, createServer, type AddressInfo } from "node:net";
@@ -49,6 +50,8 @@ export interface MosquittoOptions {
   listenerConfig?: string[];
   /** Extra global lines, e.g. `max_inflight_messages 1000` (benchmarks compare broker profiles). */
   brokerConfig?: string[];
+  /** Start the broker at this nice value (benchmarks: a broker that yields the cores to the service). */
+  nice?: number;
 }
 
 export interface Mosquitto {
@@ -108,6 +111,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
 
   const launch = async () => {
     const c = spawn(MOSQUITTO_BIN, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+    if (opts.nice && c.pid) setPriority(c.pid, opts.nice);
     child = c;
     running.add(c);
     c.stderr?.on("data", (d) => (log += d));
