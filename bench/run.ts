@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { BROKER_PROFILES, benchDiscovery, type BrokerProfile, type DiscoveryCase, type DiscoveryResult } from "./discovery.js";
 import { benchEvents, type EventsResult } from "./events.js";
 import { benchIsolation, type IsolationResult } from "./isolation.js";
-import { machine, parseArgs, round, table } from "./lib.js";
+import { machine, median, parseArgs, round, table } from "./lib.js";
 import { benchReconnect, type ReconnectResult } from "./reconnect.js";
 
 const args = parseArgs(process.argv.slice(2));
@@ -76,8 +76,21 @@ async function main(): Promise<void> {
     console.log("\n## Isolation: GET /api/v1/health at 200 req/s, latency from scheduled send (median of reps)\n");
     console.log(
       table(
-        ["actor", "cameras", "idle p50", "idle p99", "storm p50", "storm p99", "storm max", "p99 ratio", "storm s", "storm samples", "errors"],
-        isolation.map((r) => [r.mode, r.cameras, r.idle.p50, r.idle.p99, r.storm.p50, r.storm.p99, r.storm.max, r.p99_ratio, round(r.storm_ms / 1000, 1), r.storm.n, r.idle.errors + r.storm.errors]),
+        ["actor", "cameras", "idle p50", "idle p99", "storm p50", "storm p99", "storm max", "p99 ratio", "storm s", "storm samples", "errors", "HTTP thread in storm: ran / waited for a core ms"],
+        isolation.map((r) => [
+          r.mode,
+          r.cameras,
+          r.idle.p50,
+          r.idle.p99,
+          r.storm.p50,
+          r.storm.p99,
+          r.storm.max,
+          r.p99_ratio,
+          round(r.storm_ms / 1000, 1),
+          r.storm.n,
+          r.idle.errors + r.storm.errors,
+          `${median(r.reps.map((x) => x.main_thread.storm_run_ms))} / ${median(r.reps.map((x) => x.main_thread.storm_wait_ms))}`,
+        ]),
       ),
     );
     const w = isolation.find((r) => r.mode === "worker");
