@@ -1,6 +1,7 @@
 /**
  * GET /openapi.json and GET /docs. Swagger UI's assets are served from swagger-ui-dist by this
- * service, so the page renders with no internet access.
+ * service and the page refers to nothing else (Content-Security-Policy), so it renders with no
+ * internet access and tells no third party who opened it.
  */
 import { createReadStream, existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -18,6 +19,13 @@ const ASSETS: Record<string, [file: string, type: string]> = {
   "swagger-ui-bundle.js": ["swagger-ui-bundle.js", "application/javascript; charset=utf-8"],
   "swagger-ui-standalone-preset.js": ["swagger-ui-standalone-preset.js", "application/javascript; charset=utf-8"],
 };
+
+/** The page may load only what this service serves (its template needs inline script and style). */
+const DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+export function withoutExternalStylesheets(html: string): string {
+  return html.replace(/<link\b[^>]*href="(?:https?:)?\/\/[^"]*"[^>]*>\s*/gi, "");
+}
 
 export function docsMiddleware(openApi: () => Record<string, unknown>): Middleware<AppState>[] {
   const distDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
@@ -47,9 +55,19 @@ export function docsMiddleware(openApi: () => Record<string, unknown>): Middlewa
     swaggerCdnUrl: ASSET_PREFIX,
     swaggerVersion: ASSET_VERSION,
     hideTopbar: true,
-    swaggerOptions: { url: "/openapi.json", persistAuthorization: false },
+    // validatorUrl null: no badge fetched from swagger.io.
+    swaggerOptions: { url: "/openapi.json", persistAuthorization: false, validatorUrl: null },
   }) as unknown as Middleware<AppState>;
 
-  const uiOnlyOnGet: Middleware<AppState> = async (ctx, next) => (ctx.method === "GET" || ctx.method === "HEAD" ? ui(ctx, next) : next());
+  const uiOnlyOnGet: Middleware<AppState> = async (ctx, next) => {
+    if (ctx.method !== "GET" && ctx.method !== "HEAD") return next();
+    await ui(ctx, next);
+    if (ctx.path === "/docs" && typeof ctx.body === "string") {
+      // The template links Google Fonts: a third-party request from every home that opens the page
+      // (and a slow page without internet). Swagger UI falls back to system fonts.
+      ctx.body = withoutExternalStylesheets(ctx.body);
+      ctx.set("Content-Security-Policy", DOCS_CSP);
+    }
+  };
   return [spec, assets, uiOnlyOnGet];
 }

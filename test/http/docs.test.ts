@@ -22,11 +22,17 @@ test("openapi.json lists every visible route with its schemas", async () => {
   assert.is(create.content["application/json"].schema.additionalProperties, false);
 });
 
-test("/docs renders from local assets only", async () => {
-  const html = await (await t.request("/docs", { key: null })).text();
+test("/docs renders from local assets only: no third-party URL, a same-origin CSP", async () => {
+  const res = await t.request("/docs", { key: null });
+  const html = await res.text();
   assert.match(html, "/openapi.json");
+  assert.not.match(html, "fonts.googleapis", "no Google Fonts request from every home that opens the page");
+  assert.not.ok(/(?:href|src)="(?:https?:)?\/\//i.test(html), "no absolute URL in href or src");
+  const csp = res.headers.get("content-security-policy") ?? "";
+  assert.match(csp, "default-src 'self'");
+  assert.not.match(csp, "http");
   const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
-  const styles = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map((m) => m[1]!).filter((h) => !h.includes("fonts.googleapis"));
+  const styles = [...html.matchAll(/<link [^>]*href="([^"]+)"/g)].map((m) => m[1]!).filter((h) => !h.endsWith(".png"));
   assert.ok(scripts.length >= 2);
   for (const asset of [...scripts, ...styles]) {
     assert.ok(asset.startsWith("/docs/assets/"), `${asset} is not served locally`);
