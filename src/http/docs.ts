@@ -23,7 +23,7 @@ const ASSETS: Record<string, [file: string, type: string]> = {
 /** The page may load only what this service serves (its template needs inline script and style). */
 const DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-export function withoutExternalStylesheets(html: string): string {
+function withoutExternalStylesheets(html: string): string {
   return html.replace(/<link\b[^>]*href="(?:https?:)?\/\/[^"]*"[^>]*>\s*/gi, "");
 }
 

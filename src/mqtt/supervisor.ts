@@ -14,22 +14,22 @@ import type { Camera } from "../domain/camera.js";
 import { cameraStateTopics } from "../ha/topics.js";
 import { MqttActor, WORKER_STATE_KEY, type MqttActorDeps } from "./actor.js";
 import { Backoff } from "./backoff.js";
-import type {
-  ActionResult,
-  ActorInit,
-  ActorListener,
-  ActorStateChange,
-  ConnectionTestParams,
-  ConnectionTestResult,
-  DeliveryResult,
-  MqttActorApi,
-  MqttStatus,
-  OutboundMessage,
-  MqttWorkerData,
-  StateMessage,
-  WorkerHealth,
+import {
+  DEFAULT_WORKER_NICE,
+  type ActionResult,
+  type ActorInit,
+  type ActorListener,
+  type ActorStateChange,
+  type ConnectionTestParams,
+  type ConnectionTestResult,
+  type DeliveryResult,
+  type MqttActorApi,
+  type MqttStatus,
+  type MqttWorkerData,
+  type OutboundMessage,
+  type StateMessage,
+  type WorkerHealth,
 } from "./contract.js";
-import { DEFAULT_WORKER_NICE } from "./contract.js";
 import type { MqttSettings } from "./settings.js";
 
 export interface SupervisorOptions {

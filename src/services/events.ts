@@ -3,9 +3,10 @@
  *
  * - createEvent stores the event and ONE outbox row ('event_bundle': the event, last_event,
  *   counts and activity ON messages, delivered in that order) in ONE transaction (shared with the
- *   other events of the same event-loop turn: GroupCommit), then wakes the outbox pump. A crash after the commit leaves the row for the next start; a crash before it
- *   leaves nothing. The counts come from an in-memory CountsCache (no range scan per event),
- *   advanced only after the commit.
+ *   other events of the same event-loop turn: GroupCommit), then wakes the outbox pump. A crash
+ *   after the commit leaves the row for the next start; a crash before it leaves nothing. The
+ *   counts come from an in-memory CountsCache (no range scan per event), advanced inside the batch
+ *   transaction and emptied if its COMMIT fails.
  * - activity OFF, periodic and on-connect counts go through the same outbox, so the broker always
  *   ends on the newest state even after an outage.
  * - status reports are retained state sent with publishState (only that route writes the topic).
